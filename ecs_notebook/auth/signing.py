@@ -133,7 +133,9 @@ def sign(
         [ALGORITHM, _sdk_date(headers), hashlib.sha256(creq.encode()).hexdigest()]
     )
     signature = hmac.new(secret_key.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
-    authorization = f"{ALGORITHM} Access={access_key}, SignedHeaders={signed}, Signature={signature}"
+    authorization = (
+        f"{ALGORITHM} Access={access_key}, SignedHeaders={signed}, Signature={signature}"
+    )
     return SignedParts(creq, string_to_sign, signed, signature, authorization)
 
 

@@ -7,7 +7,9 @@ from typing import Final
 
 from .problems import Problem
 
-_UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID: Final = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _PROJECT: Final = re.compile(r"^[0-9a-fA-F]{32}$")
 _JOB: Final = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 

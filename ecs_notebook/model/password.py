@@ -23,17 +23,27 @@ def _classes(password: str) -> int:
     )
 
 
-def check_password(password: str, *, os_type: str | None = None, field: str = "adminpass") -> list[Problem]:
+def check_password(
+    password: str, *, os_type: str | None = None, field: str = "adminpass"
+) -> list[Problem]:
     """Every way ``password`` breaks the policy. The password itself never appears in a message."""
     problems: list[Problem] = []
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         problems.append(
-            Problem(field, f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long (it has {len(password)})")
+            Problem(
+                field,
+                f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long (it has {len(password)})",
+            )
         )
     bad = sorted({c for c in password if not (c.isascii() and c.isalnum()) and c not in SPECIALS})
     if bad:
-        shown = " ".join("space" if c == " " else ("a non-ASCII character" if not c.isascii() else c) for c in bad)
-        problems.append(Problem(field, f"may only use letters, digits and {SPECIALS}; not allowed: {shown}"))
+        shown = " ".join(
+            "space" if c == " " else ("a non-ASCII character" if not c.isascii() else c)
+            for c in bad
+        )
+        problems.append(
+            Problem(field, f"may only use letters, digits and {SPECIALS}; not allowed: {shown}")
+        )
     if _classes(password) < 3:
         problems.append(
             Problem(
@@ -55,6 +65,9 @@ def _windows_rules(password: str, field: str) -> list[Problem]:
     for i in range(len(user) - 2):
         if user[i : i + 3] in lowered:
             return [
-                Problem(field, f"must not contain more than two consecutive characters of {WINDOWS_USER}")
+                Problem(
+                    field,
+                    f"must not contain more than two consecutive characters of {WINDOWS_USER}",
+                )
             ]
     return []

@@ -1,0 +1,358 @@
+"""The async ECS client: typed results, typed errors, safe retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Final
+
+from .. import __version__
+from .._httpx import httpx
+from ..auth import AkSkAuth, AkSkCredentials, Credentials, TokenAuth, load_credentials
+from ..errors import (
+    ApiError,
+    ConfigurationError,
+    OutcomeUnknownError,
+    TransportError,
+    error_from_response,
+)
+from ..model import ReinstallRequest, ValidationError, check_project_id, check_server_id
+from ..model.ids import check_job_id
+from ..model.jobs import Job
+from ..model.servers import Keypair, Server
+from ..regions import Endpoints, check_endpoint, resolve_endpoints
+from .retry import RetryPolicy, error_is_retryable, transport_error_is_retryable
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+MAX_PAGE_SIZE: Final = 1000
+JSON_POST: Final = "application/json;charset=utf-8"
+JSON_GET: Final = "application/json"
+#: Query parameters of ``GET /v1/{project_id}/cloudservers/detail`` (contract 4.1).
+SERVER_FILTERS: Final = {
+    "name": "name",
+    "status": "status",
+    "tags": "tags",
+    "not_tags": "not-tags",
+    "flavor": "flavor",
+    "ip": "ip",
+    "ip_eq": "ip_eq",
+    "server_id": "server_id",
+    "reservation_id": "reservation_id",
+    "enterprise_project_id": "enterprise_project_id",
+}
+
+RetryHook = Callable[[str, str, str, float], None]
+
+
+class EcsClient:
+    """Async client for the reinstall, job, server and key pair APIs of one project.
+
+    Use :meth:`connect` to build one from the environment, or pass an ``httpx.Auth``.
+    ``transport`` plugs in an in-process simulator or a mock; ``on_retry(method, path,
+    reason, delay)`` is told of every retry (the fleet engine uses it to slow down).
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        auth: httpx.Auth,
+        project_id: str | None = None,
+        region: str = "custom",
+        iam_endpoint: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 100,
+        on_retry: RetryHook | None = None,
+    ) -> None:
+        check_endpoint(endpoint)
+        if project_id is not None and (problems := check_project_id(project_id)):
+            raise ConfigurationError(str(problems[0]))
+        self.endpoint = endpoint.rstrip("/")
+        self.region = region
+        self.iam_endpoint = iam_endpoint.rstrip("/") if iam_endpoint else None
+        self._project_id = project_id
+        self._project_lock: asyncio.Lock | None = None
+        self.retry = retry or RetryPolicy()
+        self.on_retry = on_retry
+        self._http = httpx.AsyncClient(
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": f"ecs-notebook/{__version__}"},
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def connect(
+        cls,
+        region: str | None = None,
+        *,
+        endpoint: str | None = None,
+        project_id: str | None = None,
+        credentials: Credentials | None = None,
+        iam_endpoint: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> EcsClient:
+        """A client from explicit values, else the SDK's environment variables or credentials."""
+        creds = load_credentials(credentials, env)
+        endpoints = resolve_endpoints(
+            region, endpoint=endpoint, iam_endpoint=iam_endpoint or creds.iam_endpoint, env=env
+        )
+        return cls.from_credentials(creds, endpoints, project_id=project_id, **options)
+
+    @classmethod
+    def from_credentials(
+        cls,
+        credentials: Credentials,
+        endpoints: Endpoints,
+        *,
+        project_id: str | None = None,
+        **options: Any,
+    ) -> EcsClient:
+        """A client for ``endpoints`` that authenticates with ``credentials``."""
+        project_id = project_id or credentials.project_id
+        auth: httpx.Auth
+        if isinstance(credentials, AkSkCredentials):
+            auth = AkSkAuth(credentials)
+        else:
+            if endpoints.iam is None:
+                raise ConfigurationError(
+                    "token authentication needs an IAM endpoint: set HUAWEICLOUD_SDK_IAM_ENDPOINT"
+                )
+            auth = TokenAuth(
+                credentials,
+                iam_endpoint=endpoints.iam,
+                region=endpoints.region,
+                project_id=project_id,
+            )
+        return cls(
+            endpoint=endpoints.ecs,
+            auth=auth,
+            project_id=project_id,
+            region=endpoints.region,
+            iam_endpoint=endpoints.iam,
+            **options,
+        )
+
+    def __repr__(self) -> str:
+        return f"EcsClient(endpoint={self.endpoint!r}, project_id={self._project_id!r})"
+
+    async def __aenter__(self) -> EcsClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- project -------------------------------------------------------------------------
+
+    async def project_id(self) -> str:
+        """The project id: as given, else found with ``GET /v3/auth/projects`` by region name."""
+        if self._project_id is None:
+            if self._project_lock is None:
+                self._project_lock = asyncio.Lock()
+            async with self._project_lock:
+                if self._project_id is None:
+                    self._project_id = await self._discover_project_id()
+        return self._project_id
+
+    async def _discover_project_id(self) -> str:
+        auth = self._http.auth
+        if isinstance(auth, TokenAuth):
+            # Token requests are scoped by region name; the token says which project it is.
+            await self._http.get(f"{self.iam_endpoint}/v3/auth/projects")
+            if auth.project_id:
+                return auth.project_id
+        if self.iam_endpoint is None:
+            raise ConfigurationError(
+                "no project id: set HUAWEICLOUD_SDK_PROJECT_ID, or HUAWEICLOUD_SDK_IAM_ENDPOINT "
+                "so that it can be looked up"
+            )
+        response = await self._request(
+            "GET", f"{self.iam_endpoint}/v3/auth/projects", idempotent=True
+        )
+        projects = [p for p in response.get("projects", []) if p.get("name") == self.region]
+        if len(projects) != 1:
+            raise ConfigurationError(
+                f"found {len(projects)} projects named {self.region!r}: "
+                "set HUAWEICLOUD_SDK_PROJECT_ID"
+            )
+        return str(projects[0]["id"])
+
+    # -- the API -------------------------------------------------------------------------
+
+    async def reinstall(self, server_id: str, request: ReinstallRequest) -> str:
+        """Start a reinstall (``POST /v2/.../reinstallos``) and return its job id.
+
+        Raises :class:`ValidationError` (nothing sent) for invalid input, and
+        :class:`OutcomeUnknownError` when the answer was lost after sending.
+        """
+        problems = check_server_id(server_id)
+        if problems:
+            raise ValidationError(problems)
+        body = request.to_json()
+        pid = await self.project_id()
+        path = f"/v2/{pid}/cloudservers/{server_id}/reinstallos"
+        payload = await self._request(
+            "POST", path, body=body, idempotent=False, server_id=server_id
+        )
+        job_id = payload.get("job_id")
+        if not isinstance(job_id, str) or not job_id:
+            raise ApiError(200, "NoJobId", "the reinstall was answered without a job id")
+        return job_id
+
+    async def get_job(self, job_id: str) -> Job:
+        """The job's status, times, error code, fail reason and sub-jobs."""
+        problems = check_job_id(job_id)
+        if problems:
+            raise ValidationError(problems)
+        pid = await self.project_id()
+        return Job.from_api(await self._request("GET", f"/v1/{pid}/jobs/{job_id}", idempotent=True))
+
+    async def get_server(self, server_id: str) -> Server:
+        """One server's details (``GET /v1/{project_id}/cloudservers/{server_id}``)."""
+        problems = check_server_id(server_id)
+        if problems:
+            raise ValidationError(problems)
+        pid = await self.project_id()
+        payload = await self._request("GET", f"/v1/{pid}/cloudservers/{server_id}", idempotent=True)
+        return Server.from_api(payload.get("server") or {})
+
+    async def iter_servers(
+        self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncIterator[Server]:
+        """Every server matching ``filters`` (contract 4.1), page by page (``offset`` is a page)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
+        params = self._server_params(filters)
+        pid = await self.project_id()
+        page = 1
+        while True:
+            payload = await self._request(
+                "GET",
+                f"/v1/{pid}/cloudservers/detail",
+                params={**params, "limit": page_size, "offset": page},
+                idempotent=True,
+            )
+            servers = payload.get("servers") or []
+            for item in servers:
+                yield Server.from_api(item)
+            total = payload.get("count")
+            seen = (page - 1) * page_size + len(servers)
+            if len(servers) < page_size or (isinstance(total, int) and seen >= total):
+                return
+            page += 1
+
+    async def list_servers(self, **filters: Any) -> list[Server]:
+        """All servers matching ``filters``, every page fetched."""
+        return [server async for server in self.iter_servers(**filters)]
+
+    async def list_keypairs(self) -> list[Keypair]:
+        """The project's key pairs (``GET /v2.1/{project_id}/os-keypairs``)."""
+        pid = await self.project_id()
+        payload = await self._request("GET", f"/v2.1/{pid}/os-keypairs", idempotent=True)
+        return [Keypair.from_api(item) for item in payload.get("keypairs") or []]
+
+    async def get_keypair(self, name: str) -> Keypair:
+        """One key pair, with the ``user_id`` that owns it."""
+        pid = await self.project_id()
+        payload = await self._request("GET", f"/v2.1/{pid}/os-keypairs/{name}", idempotent=True)
+        return Keypair.from_api(payload)
+
+    async def wait_for_job(
+        self, job_id: str, *, interval: float = 5.0, timeout: float | None = None
+    ) -> Job:
+        """Poll a job until it is finished (a simple loop; the job book polls fleets)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            job = await self.get_job(job_id)
+            if job.finished:
+                return job
+            if deadline is not None and loop.time() + interval > deadline:
+                raise TimeoutError(f"job {job_id} is still {job.status} after {timeout} s")
+            await asyncio.sleep(interval)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @staticmethod
+    def _server_params(filters: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(filters) - set(SERVER_FILTERS))
+        if unknown:
+            raise ValueError(f"unknown server filter(s): {', '.join(unknown)}")
+        params: dict[str, Any] = {}
+        for key, value in filters.items():
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple, set)):
+                value = ",".join(str(v) for v in value)
+            params[SERVER_FILTERS[key]] = value
+        return params
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        idempotent: bool,
+        server_id: str | None = None,
+    ) -> dict[str, Any]:
+        url = path if path.startswith(("http://", "https://")) else self.endpoint + path
+        headers = {"Content-Type": JSON_POST if body is not None else JSON_GET}
+        if self._project_id and url.startswith(self.endpoint):
+            headers["X-Project-Id"] = self._project_id
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(
+                    method, url, params=params, content=body, headers=headers
+                )
+            except httpx.TransportError as exc:
+                reason = type(exc).__name__
+                if not transport_error_is_retryable(exc, idempotent=idempotent):
+                    raise OutcomeUnknownError(method, path, reason, server_id) from None
+                if attempt >= self.retry.attempts:
+                    raise TransportError(
+                        f"{method} {path}: {reason} after {attempt} attempts"
+                    ) from None
+                await self._pause(method, path, reason, self.retry.delay(attempt))
+                continue
+            error = error_from_response(response.status_code, response.content, response.headers)
+            if error is None:
+                return _json_object(response)
+            if attempt < self.retry.attempts and error_is_retryable(error, idempotent=idempotent):
+                await self._pause(
+                    method, path, error.code, self.retry.delay(attempt, error.retry_after)
+                )
+                continue
+            raise error
+
+    async def _pause(self, method: str, path: str, reason: str, delay: float) -> None:
+        if self.on_retry is not None:
+            self.on_retry(method, path, reason, delay)
+        await asyncio.sleep(delay)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    if not response.content:
+        return {}
+    try:
+        payload = json.loads(response.content)
+    except ValueError:
+        raise ApiError(response.status_code, "BadResponse", "the answer is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiError(response.status_code, "BadResponse", "the answer is not a JSON object")
+    return payload
