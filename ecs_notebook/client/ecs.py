@@ -14,6 +14,7 @@ from ..errors import (
     ApiError,
     ConfigurationError,
     OutcomeUnknownError,
+    ThrottledError,
     TransportError,
     error_from_response,
 )
@@ -22,6 +23,7 @@ from ..model.ids import check_job_id
 from ..model.jobs import Job
 from ..model.servers import Keypair, Server
 from ..regions import Endpoints, check_endpoint, resolve_endpoints
+from .ratelimit import RateLimiter
 from .retry import RetryPolicy, error_is_retryable, transport_error_is_retryable
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -50,7 +52,8 @@ class EcsClient:
 
     Use :meth:`connect` to build one from the environment, or pass an ``httpx.Auth``.
     ``transport`` plugs in an in-process simulator or a mock; ``on_retry(method, path,
-    reason, delay)`` is told of every retry (the fleet engine uses it to slow down).
+    reason, delay)`` is told of every retry. ``rate_limiter`` spaces every request (polls
+    included) to stay under the API's per-user limit, and slows down when throttled.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class EcsClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 100,
         on_retry: RetryHook | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         check_endpoint(endpoint)
         if project_id is not None and (problems := check_project_id(project_id)):
@@ -77,6 +81,7 @@ class EcsClient:
         self._project_lock: asyncio.Lock | None = None
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
+        self.rate_limiter = rate_limiter
         self._http = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -316,6 +321,8 @@ class EcsClient:
         attempt = 0
         while True:
             attempt += 1
+            if self.rate_limiter is not None:
+                await self.rate_limiter.acquire()
             try:
                 response = await self._http.request(
                     method, url, params=params, content=body, headers=headers
@@ -331,6 +338,11 @@ class EcsClient:
                 await self._pause(method, path, reason, self.retry.delay(attempt))
                 continue
             error = error_from_response(response.status_code, response.content, response.headers)
+            if self.rate_limiter is not None:
+                if isinstance(error, ThrottledError):
+                    self.rate_limiter.throttled(error.retry_after)
+                else:
+                    self.rate_limiter.succeeded()
             if error is None:
                 return _json_object(response)
             if attempt < self.retry.attempts and error_is_retryable(error, idempotent=idempotent):

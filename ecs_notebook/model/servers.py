@@ -66,8 +66,12 @@ class Server:
         volumes = payload.get("os-extended-volumes:volumes_attached")
         has_system_disk = True
         if isinstance(volumes, list):
+            # The wire name is ``bootIndex`` (SDK ``ServerExtendVolumeAttachment``); the docs'
+            # tables say ``boot_index``: accept both.
             has_system_disk = any(
-                str(v.get("boot_index")) == "0" for v in volumes if isinstance(v, Mapping)
+                str(v.get("bootIndex", v.get("boot_index"))) == "0"
+                for v in volumes
+                if isinstance(v, Mapping)
             )
         raw = {k: v for k, v in payload.items() if k != "OS-EXT-SRV-ATTR:user_data"}
         return cls(

@@ -213,7 +213,7 @@ def _page_server(i: int) -> dict[str, Any]:
         "status": "ACTIVE",
         "metadata": {"image_name": "Ubuntu 22.04", "os_type": "Linux"},
         "flavor": {"id": "s6.large.2", "name": "s6.large.2", "vcpus": "2"},
-        "os-extended-volumes:volumes_attached": [{"id": "v", "boot_index": "0"}],
+        "os-extended-volumes:volumes_attached": [{"id": "v", "bootIndex": "0"}],
         "OS-EXT-SRV-ATTR:user_data": "c2VjcmV0",
         "tags": ["env=prod"],
     }

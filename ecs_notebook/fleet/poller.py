@@ -1,0 +1,338 @@
+"""The poller: keeps every unfinished job of a book current, at the API's pace.
+
+It polls only what is not finished, on an adaptive schedule: quick at first, backing off
+with jitter to a cap, and quick again inside the window in which jobs of this run have been
+seen to end. Rows whose POST went unanswered are resolved by looking at the server. It
+stops by itself when nothing is left to watch, and can be paused, resumed and cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ..client import EcsClient
+from ..errors import ApiError, EcsNotebookError, NotFoundError
+from ..model.jobs import Job
+from ..model.servers import Server
+from .book import JobBook
+from .journal import Journal
+from .records import FAIL, NOT_SENT, RUNNING, SUCCESS, UNKNOWN, JobRecord
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """How often to poll. Seconds throughout."""
+
+    first: float = 5.0
+    factor: float = 2.0
+    max_interval: float = 30.0
+    #: The cap while no job of this run has finished yet (nothing is known of durations).
+    learning_cap: float = 10.0
+    near_interval: float = 4.0
+    jitter: float = 0.2
+    #: An unanswered POST is checked on the server this often, for this long.
+    unknown_interval: float = 2.0
+    unknown_grace: float = 10.0
+    min_samples: int = 3
+
+
+@dataclass
+class _Watch:
+    t0: float  # when the job started, on the poller's clock
+    interval: float = 0.0
+
+
+@dataclass
+class DurationModel:
+    """What this run has learnt about how long its jobs take."""
+
+    samples: list[float] = field(default_factory=list)
+    min_samples: int = 3
+
+    def add(self, seconds: float) -> None:
+        """Record one finished job's duration."""
+        if seconds >= 0:
+            self.samples.append(seconds)
+
+    def window(self) -> tuple[float, float] | None:
+        """The 5th to 95th percentile of durations, once enough jobs have finished."""
+        if len(self.samples) < self.min_samples:
+            return None
+        if len(self.samples) < 20:
+            return min(self.samples), max(self.samples)
+        cuts = statistics.quantiles(self.samples, n=20)
+        return cuts[0], cuts[-1]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Poller:
+    """Polls a :class:`JobBook`'s unfinished rows with one client, ``concurrency`` at a time."""
+
+    def __init__(
+        self,
+        client: EcsClient,
+        book: JobBook,
+        journal: Journal | None = None,
+        *,
+        concurrency: int = 20,
+        schedule: PollSchedule | None = None,
+        notify_every: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.book = book
+        self.journal = journal
+        self.schedule = schedule or PollSchedule()
+        self.durations = DurationModel(min_samples=self.schedule.min_samples)
+        self.concurrency = concurrency
+        self.notify_every = notify_every
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._watch: dict[str, _Watch] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._wake: asyncio.Event | None = None
+        self._resumed: asyncio.Event | None = None
+        self._cancelled = False
+        self._expecting_more = False
+        self.requests = 0
+        self.errors = 0
+        self.finished_at: dict[str, float] = {}
+
+    # -- control (call from the poller's loop, or through FleetRun) --------------------------
+
+    def expect_more(self, value: bool) -> None:
+        """While true, the poller waits for new rows instead of stopping when idle."""
+        self._expecting_more = value
+        self.wake()
+
+    def wake(self) -> None:
+        """New rows may be ready to watch."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def pause(self) -> None:
+        """Stop sending polls until :meth:`resume`."""
+        if self._resumed is not None:
+            self._resumed.clear()
+
+    def resume(self) -> None:
+        """Poll again after :meth:`pause`."""
+        if self._resumed is not None:
+            self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        """True while paused."""
+        return self._resumed is not None and not self._resumed.is_set()
+
+    def cancel(self) -> None:
+        """Stop for good (the book keeps what it knows; a journal lets you resume later)."""
+        self._cancelled = True
+        self.resume()
+        self.wake()
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Poll until every row is finished (or cancelled)."""
+        self._wake = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        semaphore = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        notifier = asyncio.create_task(self._notify_loop())
+        try:
+            while not self._cancelled:
+                self._admit()
+                if not self._heap:
+                    if not self._expecting_more and not tasks:
+                        break
+                    await self._sleep(1.0)
+                    continue
+                due, key = self._heap[0]
+                now = self._clock()
+                if due > now:
+                    await self._sleep(due - now)
+                    continue
+                await self._resumed.wait()
+                if self._cancelled:
+                    break
+                heapq.heappop(self._heap)
+                await semaphore.acquire()
+                task = asyncio.create_task(self._poll(key))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                task.add_done_callback(lambda _: semaphore.release())
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            notifier.cancel()
+            self.book.notify()
+
+    async def _sleep(self, seconds: float) -> None:
+        assert self._wake is not None
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, seconds))
+        except asyncio.TimeoutError:
+            pass
+
+    async def _notify_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.notify_every)
+            self.book.notify()
+
+    def _admit(self) -> None:
+        for record in self.book.iter_live():
+            if record.key in self._watch or not record.tracked:
+                continue
+            now = self._clock()
+            t0 = now
+            if record.submitted is not None:
+                t0 = now - max(0.0, (_utcnow() - record.submitted).total_seconds())
+            self._watch[record.key] = _Watch(t0)
+            first = self.schedule.unknown_interval if record.job_id is None else self.schedule.first
+            heapq.heappush(self._heap, (max(now, t0 + first), record.key))
+
+    def _reschedule(self, key: str, *, backoff: bool = False) -> None:
+        watch = self._watch[key]
+        now = self._clock()
+        s = self.schedule
+        record = self.book.get(key) if key in self.book else None
+        if record is not None and record.status == UNKNOWN:
+            interval = s.unknown_interval
+        else:
+            window = self.durations.window()
+            interval = watch.interval * s.factor if watch.interval else s.first
+            interval = min(interval, s.max_interval if window else s.learning_cap)
+            if backoff:
+                interval = min(s.max_interval, max(interval, s.first) * s.factor)
+            elif window is not None:
+                lo, hi = window
+                age = now - watch.t0
+                if age + interval < lo:
+                    pass
+                elif age < lo:
+                    interval = max(lo - age, s.near_interval / 2)
+                elif age <= hi + s.near_interval:
+                    interval = s.near_interval
+            watch.interval = interval
+        delay = interval * self._rng.uniform(1 - s.jitter, 1 + s.jitter)
+        heapq.heappush(self._heap, (now + delay, key))
+
+    # -- one poll ---------------------------------------------------------------------------
+
+    async def _poll(self, key: str) -> None:
+        record = self.book.get(key)
+        self.requests += 1
+        try:
+            if record.job_id is not None:
+                job = await self.client.get_job(record.job_id)
+                self._apply_job(record, job)
+            else:
+                server = await self.client.get_server(record.server_id)
+                self._apply_server(record, server)
+        except NotFoundError as exc:
+            self.errors += 1
+            self.book.update(
+                key, last_error=str(exc), last_polled=_utcnow(), polls=record.polls + 1
+            )
+            self._reschedule(key, backoff=True)
+            return
+        except (ApiError, EcsNotebookError) as exc:
+            self.errors += 1
+            self.book.update(
+                key, last_error=str(exc), last_polled=_utcnow(), polls=record.polls + 1
+            )
+            self._reschedule(key, backoff=True)
+            return
+        current = self.book.get(key)
+        if current.finished:
+            self.finished_at[key] = self._clock()
+            self._watch.pop(key, None)
+        else:
+            self._reschedule(key)
+
+    def _apply_job(self, record: JobRecord, job: Job) -> None:
+        status_changed = job.status != record.status
+        updated = self.book.update(
+            record.key,
+            status=job.status,
+            begin_time=job.begin_time,
+            end_time=job.end_time,
+            error_code=job.error_code,
+            fail_reason=job.fail_reason,
+            messages=job.messages,
+            polls=record.polls + 1,
+            last_polled=_utcnow(),
+            last_error=None,
+        )
+        if job.finished:
+            self._learn(record.key, job)
+        if status_changed and self.journal is not None:
+            self.journal.record_job(updated)
+
+    def _learn(self, key: str, job: Job) -> None:
+        if job.begin_time is not None and job.end_time is not None:
+            self.durations.add((job.end_time - job.begin_time).total_seconds())
+        elif key in self._watch:
+            self.durations.add(self._clock() - self._watch[key].t0)
+
+    def _apply_server(self, record: JobRecord, server: Server) -> None:
+        now = _utcnow()
+        polls = record.polls + 1
+        if record.status == UNKNOWN:
+            if server.rebuilding:
+                note = (
+                    "the answer was lost, but the server is rebuilding: accepted (job id unknown)"
+                )
+                updated = self.book.update(
+                    record.key,
+                    status=RUNNING,
+                    note=note,
+                    polls=polls,
+                    last_polled=now,
+                    last_error=None,
+                )
+                if self.journal is not None:
+                    self.journal.write("resolved", key=record.key, outcome="accepted", note=note)
+                    self.journal.record_job(updated)
+                return
+            age = self._clock() - self._watch[record.key].t0
+            if age >= self.schedule.unknown_grace:
+                note = (
+                    "the answer was lost and the server shows no reinstall: not accepted. "
+                    "It was not sent again automatically; submit it again if you still want it"
+                )
+                updated = self.book.update(
+                    record.key, status=NOT_SENT, note=note, polls=polls, last_polled=now
+                )
+                if self.journal is not None:
+                    self.journal.write(
+                        "resolved", key=record.key, outcome="not_accepted", note=note
+                    )
+            else:
+                self.book.update(record.key, polls=polls, last_polled=now)
+            return
+        # Accepted, but no job id: follow the server until it stops rebuilding.
+        if server.rebuilding:
+            self.book.update(record.key, polls=polls, last_polled=now)
+            return
+        final = FAIL if server.status == "ERROR" else SUCCESS
+        note = f"server is {server.status} after rebuilding (job id unknown)"
+        updated = self.book.update(
+            record.key, status=final, end_time=now, note=note, polls=polls, last_polled=now
+        )
+        if self.journal is not None:
+            self.journal.record_job(updated)
