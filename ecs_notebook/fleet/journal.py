@@ -88,19 +88,26 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._handle: IO[str] | None = None
         self._lock = threading.Lock()
         self._pending = _Pending()
         self._flusher: asyncio.Task[None] | None = None
 
+    @property
+    def _file(self) -> IO[str]:
+        # Opened on the first write, so a run that is never confirmed leaves no file.
+        if self._handle is None or self._handle.closed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        return self._handle
+
     def close(self) -> None:
         """Flush and close the file."""
         with self._lock:
-            if not self._file.closed:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+            if self._handle is not None and not self._handle.closed:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+                self._handle.close()
 
     @staticmethod
     def _line(kind: str, data: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -89,6 +90,7 @@ class FleetRun:
             on_accepted=self.poller.wake,
         )
         self._future: concurrent.futures.Future[None] | None = None
+        self._submitted = threading.Event()
 
     def __repr__(self) -> str:
         return f"FleetRun(journal={str(self.journal_path)!r}, rows={len(self.book)})"
@@ -209,6 +211,7 @@ class FleetRun:
             if request is not None:
                 await self.submitter.run(request)
         finally:
+            self._submitted.set()
             self.poller.expect_more(False)
             await polling
 
@@ -235,6 +238,10 @@ class FleetRun:
     def running(self) -> bool:
         """True while submitting or polling."""
         return self._future is not None and not self._future.done()
+
+    def wait_submitted(self, timeout: float | None = None) -> bool:
+        """Block until every planned server has been sent (or cancelled); False on timeout."""
+        return self._submitted.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> Summary:
         """Block until every row is finished (for scripts and headless notebooks)."""

@@ -1,0 +1,300 @@
+"""``ecs-notebook reinstall`` and ``ecs-notebook resume``: the commands that change servers."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from .._loop import shared_loop
+from .._table import format_table
+from ..client import EcsClient
+from ..fleet import BookChange, FleetRun, Plan, PollSchedule, ServerFilter, Summary
+from ..fleet.records import SKIPPED, SUCCESS
+from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
+from ..model.problems import Problem
+from ..model.servers import Server
+from ..secrets import Secret
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_target, connect
+
+DEFAULT_JOURNAL_DIR = Path("ecs-notebook-runs")
+LOOKUP_CHUNK = 100  # server ids per listing call, as the API advises
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``reinstall`` and ``resume``."""
+    p = sub.add_parser("reinstall", help="reinstall the OS of servers (wipes their system disks)")
+    p.add_argument("server_ids", nargs="*", metavar="SERVER_ID")
+    select = p.add_argument_group("fleet selection (combined with AND)")
+    select.add_argument("--name-regex", metavar="RE", help="servers whose name matches RE")
+    select.add_argument("--tag", action="append", default=[], help="servers with this tag (repeat)")
+    select.add_argument("--from-file", metavar="FILE", help="server ids, one per line (or CSV)")
+    login = p.add_argument_group("login")
+    login.add_argument("--keyname", help="key pair name")
+    login.add_argument("--userid", help="IAM user id that owns the key pair")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the admin password from stdin"
+    )
+    p.add_argument("--mode", choices=[WITH_STOP_SERVER], help="stop a running server first")
+    p.add_argument("--byol", action="store_true", help="bring your own licence")
+    p.add_argument("--user-data", metavar="FILE", help="Cloud-Init user data file (max 32 KB)")
+    p.add_argument(
+        "--encrypt", action="store_true", help="encrypt the system disk (needs --cmk-id)"
+    )
+    p.add_argument("--cmk-id", help="KMS key id for system disk encryption")
+    p.add_argument("--dry-run", action="store_true", help="print the exact body and send nothing")
+    p.add_argument("--yes", action="store_true", help="confirm servers named on the command line")
+    p.add_argument("--expect", type=int, metavar="N", help="confirm: N servers will be reinstalled")
+    _add_run_options(p)
+    add_target(p)
+    p.set_defaults(handler=reinstall)
+
+    p = sub.add_parser("resume", help="re-attach a run from its journal and finish it")
+    p.add_argument("--journal", required=True, metavar="PATH", help="the run's journal")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="admin password, to submit what is left"
+    )
+    p.add_argument("--no-submit", action="store_true", help="only track; send nothing new")
+    _add_run_options(p, journal=False)
+    add_target(p)
+    p.set_defaults(handler=resume)
+
+
+def _add_run_options(p: argparse.ArgumentParser, *, journal: bool = True) -> None:
+    run = p.add_argument_group("run")
+    if journal:
+        run.add_argument("--journal", metavar="PATH", help="journal file (default: a new one)")
+    run.add_argument("--concurrency", type=int, default=10, help="POSTs in flight (default 10)")
+    run.add_argument("--rate-limit", type=float, metavar="R", help="requests/s, the API's limit")
+    run.add_argument(
+        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll after S (5)"
+    )
+    run.add_argument("--no-wait", action="store_true", help="exit once everything is submitted")
+    run.add_argument("--csv", metavar="PATH", help="write the final job table to a CSV file")
+
+
+# -- reading the input -------------------------------------------------------------------
+
+
+def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
+    """The request the flags describe (the password, if any, from stdin)."""
+    adminpass = _read_password(stdin) if args.password_stdin else None
+    user_data = None
+    if args.user_data:
+        try:
+            user_data = UserData.from_file(args.user_data)
+        except OSError as exc:
+            raise UsageError(f"--user-data: cannot read {args.user_data}: {exc.strerror}") from None
+    return ReinstallRequest(
+        adminpass=adminpass,
+        keyname=args.keyname,
+        userid=args.userid,
+        mode=args.mode,
+        user_data=user_data,
+        byol=True if args.byol else None,
+        encrypt_system_disk=True if args.encrypt else None,
+        cmk_id=args.cmk_id,
+    )
+
+
+def _read_password(stdin: IO[str]) -> Secret:
+    secret = Secret(stdin.readline().rstrip("\r\n"))
+    if not secret:
+        raise UsageError("--password-stdin: stdin held no password")
+    return secret
+
+
+def read_ids_file(path: str) -> list[str]:
+    """Server ids from a file: one per line, or the ``id``/first column of a CSV."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--from-file: cannot read {path}: {exc.strerror}") from None
+    rows = [r for r in csv.reader(line for line in text.splitlines() if line.strip())]
+    if not rows:
+        return []
+    column = 0
+    if "id" in [c.strip().lower() for c in rows[0]]:
+        column = [c.strip().lower() for c in rows[0]].index("id")
+        rows = rows[1:]
+    return [r[column].strip() for r in rows if r and r[column].strip() and not r[0].startswith("#")]
+
+
+# -- reinstall ---------------------------------------------------------------------------
+
+
+def reinstall(args: argparse.Namespace) -> int:
+    """``ecs-notebook reinstall``."""
+    request = read_request(args, sys.stdin)
+    ids = list(args.server_ids) + (read_ids_file(args.from_file) if args.from_file else [])
+    selecting = bool(args.name_regex or args.tag)
+    if not ids and not selecting:
+        raise UsageError("name servers, or select them with --name-regex, --tag or --from-file")
+    problems: list[Problem] = []
+    for sid in ids:
+        problems += check_server_id(sid)
+    problems += request.validate(region=args.region)
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(problems)
+    for warning in (p for p in problems if p.severity == "warning"):
+        print(f"warning: {warning}", file=sys.stderr)
+    try:
+        criteria = ServerFilter(name_regex=args.name_regex, tags=tuple(args.tag))
+    except ValueError as exc:
+        raise UsageError(f"--name-regex: {exc}") from None
+    if args.dry_run:
+        return _dry_run(args, request, ids)
+    explicit = bool(args.server_ids) and not selecting and not args.from_file
+    if args.yes and not explicit and args.expect is None:
+        raise UsageError("servers were selected, not named: confirm with --expect N")
+    client = connect(args, args.rate_limit)
+    run = _new_run(args, client)
+    servers = _fetch(run, client, ids) if ids else None
+    plan = run.plan(
+        request, servers=servers, criteria=criteria if selecting else None,
+        server_ids=ids if ids and not selecting else None,
+    )  # fmt: skip
+    _show_plan(plan)
+    if plan.count == 0:
+        print("nothing to reinstall", file=sys.stderr)
+        return EXIT_FAILED
+    expected = _confirmation(args, plan, explicit)
+    if expected is None:
+        print("not confirmed; nothing was sent", file=sys.stderr)
+        return EXIT_USAGE
+    run.start(plan.confirm(expected), request)
+    print(f"journal: {run.journal_path}", file=sys.stderr)
+    return _follow(run, args)
+
+
+def _dry_run(args: argparse.Namespace, request: ReinstallRequest, ids: Sequence[str]) -> int:
+    pid = args.project_id or os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID") or "{project_id}"
+    for sid in ids or ["{server_id}"]:
+        print(f"POST /v2/{pid}/cloudservers/{sid}/reinstallos", file=sys.stderr)
+    print(json.dumps(request.body(mask_secrets=True)))
+    return EXIT_OK
+
+
+def _new_run(args: argparse.Namespace, client: EcsClient) -> FleetRun:
+    path = args.journal
+    if not path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = DEFAULT_JOURNAL_DIR / f"reinstall-{stamp}-{os.getpid()}.jsonl"
+    elif Path(path).exists() and Path(path).stat().st_size:
+        raise UsageError(f"--journal {path} already holds a run: use 'ecs-notebook resume'")
+    return FleetRun(client, path, concurrency=args.concurrency, schedule=_schedule(args))
+
+
+def _schedule(args: argparse.Namespace) -> PollSchedule:
+    s = max(0.05, args.poll_interval)
+    return PollSchedule(first=s, near_interval=0.8 * s, learning_cap=2 * s, max_interval=6 * s)
+
+
+def _fetch(run: FleetRun, client: EcsClient, ids: Sequence[str]) -> list[Server]:
+    found: list[Server] = []
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = ",".join(unique[start : start + LOOKUP_CHUNK])
+        found += shared_loop().run(client.list_servers(server_id=chunk))
+    return [s for s in found if s.status]  # unknown ids come back with only id and fault
+
+
+def _show_plan(plan: Plan) -> None:
+    print(f"{plan.count} server(s) will be reinstalled", file=sys.stderr)
+    if plan.skipped:
+        print(f"{len(plan.skipped)} skipped:", file=sys.stderr)
+        rows = [[s.server_id, s.name or None, s.reason] for s in plan.skipped]
+        print(format_table(("SERVER_ID", "NAME", "REASON"), rows), file=sys.stderr)
+
+
+def _confirmation(args: argparse.Namespace, plan: Plan, explicit: bool) -> int | None:
+    if args.expect is not None:
+        return int(args.expect)
+    if args.yes and explicit:
+        return plan.count
+    prompt = (
+        f"This reinstalls the OS of {plan.count} server(s) and wipes their system disks.\n"
+        f"Type {plan.count} to continue: "
+    )
+    stream: IO[str]
+    if not args.password_stdin and sys.stdin.isatty():
+        stream = sys.stdin
+    else:
+        try:
+            stream = open("/dev/tty")  # noqa: SIM115 - closed below
+        except OSError:
+            raise UsageError("confirmation needs a terminal: pass --expect N (or --yes)") from None
+    print(prompt, end="", file=sys.stderr, flush=True)
+    try:
+        answer = stream.readline().strip()
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    return int(answer) if answer.isdigit() and int(answer) == plan.count else None
+
+
+# -- following a run ---------------------------------------------------------------------
+
+
+def _follow(run: FleetRun, args: argparse.Namespace) -> int:
+    printed: set[str] = set()
+
+    def show(change: BookChange) -> None:
+        for key in change.keys:
+            record = run.book.get(key)
+            if record.job_id and key not in printed:
+                printed.add(key)
+                print(f"{record.server_id}\t{record.job_id}", flush=True)
+
+    run.book.subscribe(show)
+    show(BookChange(frozenset(r.key for r in run.book.records()), 0))
+    if args.no_wait:
+        run.wait_submitted()
+        run.stop()
+        summary = run.wait()
+        print(
+            f"submitted; track with: ecs-notebook resume --journal {run.journal_path}",
+            file=sys.stderr,
+        )
+    else:
+        summary = run.wait()
+    _print_summary(run, summary)
+    if args.csv:
+        run.book.to_csv(args.csv)
+    failed = {k: v for k, v in summary.counts.items() if k not in (SUCCESS, SKIPPED)}
+    return EXIT_OK if args.no_wait or not failed else EXIT_FAILED
+
+
+def _print_summary(run: FleetRun, summary: Summary) -> None:
+    counts = [[status, n] for status, n in summary.counts.items()]
+    print(format_table(("STATUS", "SERVERS"), counts))
+    if len(summary.not_reinstalled):
+        rows = summary.not_reinstalled.astype(object).where(summary.not_reinstalled.notna(), None)
+        print(format_table(
+            ("SERVER_ID", "NAME", "STATUS", "ERROR", "REASON"), rows.values.tolist()
+        ))  # fmt: skip
+
+
+def resume(args: argparse.Namespace) -> int:
+    """``ecs-notebook resume``."""
+    if not Path(args.journal).is_file():
+        raise UsageError(f"--journal {args.journal}: no such file")
+    adminpass = _read_password(sys.stdin) if args.password_stdin else None
+    client = connect(args, args.rate_limit)
+    try:
+        run = FleetRun.resume(
+            client, args.journal, adminpass=adminpass, submit_remaining=not args.no_submit,
+            schedule=_schedule(args), concurrency=args.concurrency,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(f"{exc} (--password-stdin), or pass --no-submit") from None
+    counts = run.book.counts()
+    shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    print(f"re-attached {len(run.book)} row(s): {shown}", file=sys.stderr)
+    return _follow(run, args)
