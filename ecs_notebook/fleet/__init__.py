@@ -2,7 +2,7 @@
 
 from .book import BookChange, JobBook, read_csv
 from .journal import Journal, replay
-from .poller import PollSchedule, Poller
+from .poller import Poller, PollSchedule
 from .records import FINAL_STATUSES, STATUSES, JobRecord
 from .run import FleetRun, Summary
 from .selection import (

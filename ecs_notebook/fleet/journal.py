@@ -27,11 +27,13 @@ from .records import (
     REFUSED,
     SKIPPED,
     SUBMITTING,
+    UNCONFIRMED,
     UNKNOWN,
     JobRecord,
 )
 
 FORMAT_VERSION: Final = 1
+_RESOLVED: Final = {"accepted": "RUNNING", "not_accepted": NOT_SENT, "unconfirmed": UNCONFIRMED}
 
 
 def _now() -> str:
@@ -238,7 +240,7 @@ def replay(path: str | os.PathLike[str]) -> Replay:
             record.status = UNKNOWN
             record.last_error = item.get("cause")
         elif kind == "resolved":
-            record.status = "RUNNING" if item.get("outcome") == "accepted" else NOT_SENT
+            record.status = _RESOLVED.get(str(item.get("outcome")), NOT_SENT)
             record.note = item.get("note")
         elif kind == "cancelled":
             record.status = NOT_SENT

@@ -9,13 +9,14 @@ stops by itself when nothing is left to watch, and can be paused, resumed and ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import random
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from ..client import EcsClient
 from ..errors import ApiError, EcsNotebookError, NotFoundError
@@ -23,7 +24,11 @@ from ..model.jobs import Job
 from ..model.servers import Server
 from .book import JobBook
 from .journal import Journal
-from .records import FAIL, NOT_SENT, RUNNING, SUCCESS, UNKNOWN, JobRecord
+from .records import FAIL, NOT_SENT, RUNNING, SUCCESS, UNCONFIRMED, UNKNOWN, JobRecord
+
+#: How far the server's ``updated`` time may run behind our clock and still count as
+#: "changed after the POST".
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class PollSchedule:
 @dataclass
 class _Watch:
     t0: float  # when the job started, on the poller's clock
+    first_look: float  # when this poller began watching
     interval: float = 0.0
 
 
@@ -183,10 +189,8 @@ class Poller:
     async def _sleep(self, seconds: float) -> None:
         assert self._wake is not None
         self._wake.clear()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, seconds))
-        except asyncio.TimeoutError:
-            pass
 
     async def _notify_loop(self) -> None:
         while True:
@@ -201,7 +205,7 @@ class Poller:
             t0 = now
             if record.submitted is not None:
                 t0 = now - max(0.0, (_utcnow() - record.submitted).total_seconds())
-            self._watch[record.key] = _Watch(t0)
+            self._watch[record.key] = _Watch(t0, now)
             first = self.schedule.unknown_interval if record.job_id is None else self.schedule.first
             heapq.heappush(self._heap, (max(now, t0 + first), record.key))
 
@@ -289,6 +293,11 @@ class Poller:
         elif key in self._watch:
             self.durations.add(self._clock() - self._watch[key].t0)
 
+    def _resolve(self, record: JobRecord, status: str, outcome: str, note: str, polls: int) -> None:
+        self.book.update(record.key, status=status, note=note, polls=polls, last_polled=_utcnow())
+        if self.journal is not None:
+            self.journal.write("resolved", key=record.key, outcome=outcome, note=note)
+
     def _apply_server(self, record: JobRecord, server: Server) -> None:
         now = _utcnow()
         polls = record.polls + 1
@@ -309,21 +318,33 @@ class Poller:
                     self.journal.write("resolved", key=record.key, outcome="accepted", note=note)
                     self.journal.record_job(updated)
                 return
-            age = self._clock() - self._watch[record.key].t0
-            if age >= self.schedule.unknown_grace:
-                note = (
-                    "the answer was lost and the server shows no reinstall: not accepted. "
-                    "It was not sent again automatically; submit it again if you still want it"
-                )
-                updated = self.book.update(
-                    record.key, status=NOT_SENT, note=note, polls=polls, last_polled=now
-                )
-                if self.journal is not None:
-                    self.journal.write(
-                        "resolved", key=record.key, outcome="not_accepted", note=note
-                    )
-            else:
+            watched = self._clock() - self._watch[record.key].first_look
+            changed = (
+                server.updated is not None
+                and record.submitted is not None
+                and server.updated >= record.submitted - CLOCK_SKEW
+            )
+            if server.task_state or watched < self.schedule.unknown_grace:
+                # Busy (a reinstall stops a running server first), or too soon to tell.
                 self.book.update(record.key, polls=polls, last_polled=now)
+            elif changed:
+                self._resolve(
+                    record,
+                    UNCONFIRMED,
+                    "unconfirmed",
+                    "the answer was lost; the server changed after the POST but shows no "
+                    "reinstall now: check it before submitting again",
+                    polls,
+                )
+            else:
+                self._resolve(
+                    record,
+                    NOT_SENT,
+                    "not_accepted",
+                    "the answer was lost and the server shows no reinstall: not accepted. "
+                    "It was not sent again automatically; submit it again if you still want it",
+                    polls,
+                )
             return
         # Accepted, but no job id: follow the server until it stops rebuilding.
         if server.rebuilding:

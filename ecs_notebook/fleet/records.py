@@ -13,6 +13,7 @@ UNKNOWN: Final = "UNKNOWN"  # POST sent, answer lost: being resolved from the se
 REFUSED: Final = "REFUSED"  # the API refused the POST (nothing started)
 NOT_SENT: Final = "NOT_SENT"  # cancelled, or unknown outcome resolved as "not accepted"
 SKIPPED: Final = "SKIPPED"  # left out by the pre-flight check
+UNCONFIRMED: Final = "UNCONFIRMED"  # answer lost; server changed since, no reinstall seen
 # Job states, as the job API reports them.
 INIT: Final = "INIT"
 RUNNING: Final = "RUNNING"
@@ -31,10 +32,11 @@ STATUSES: Final = (
     FAIL,
     REFUSED,
     NOT_SENT,
+    UNCONFIRMED,
     SKIPPED,
 )
 #: States after which nothing more will happen to the row.
-FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, SKIPPED})
+FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, UNCONFIRMED, SKIPPED})
 #: States in which the poller watches the row.
 TRACKED_STATUSES: Final = frozenset({UNKNOWN, INIT, RUNNING, PENDING_PAYMENT})
 

@@ -27,7 +27,7 @@ from ..model.servers import Server
 from ..secrets import Secret
 from .book import JobBook
 from .journal import Journal, replay, request_from_journal, request_to_journal
-from .poller import PollSchedule, Poller
+from .poller import Poller, PollSchedule
 from .records import FINAL_STATUSES, PLANNED, SKIPPED, SUCCESS, JobRecord
 from .selection import ConfirmedPlan, Plan, ServerFilter, preflight, select
 from .submitter import FleetSubmitter, Progress
