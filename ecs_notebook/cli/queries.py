@@ -16,8 +16,17 @@ from .common import EXIT_FAILED, EXIT_OK, add_target, connect
 
 JOB_COLUMNS: Final = ("JOB_ID", "STATUS", "SERVER_ID", "BEGIN", "END", "ERROR", "REASON")
 SERVER_COLUMNS: Final = (
-    "ID", "NAME", "STATUS", "TASK", "LOCKED", "IMAGE", "OS", "AZ", "IP", "TAGS",
-)  # fmt: skip
+    "ID",
+    "NAME",
+    "STATUS",
+    "TASK",
+    "LOCKED",
+    "IMAGE",
+    "OS",
+    "AZ",
+    "IP",
+    "TAGS",
+)
 SERVER_FILTERS: Final = ("name", "status", "tags", "not_tags", "flavor", "ip")
 
 

@@ -157,9 +157,11 @@ def reinstall(args: argparse.Namespace) -> int:
     run = _new_run(args, client)
     servers = _fetch(run, client, ids) if ids else None
     plan = run.plan(
-        request, servers=servers, criteria=criteria if selecting else None,
+        request,
+        servers=servers,
+        criteria=criteria if selecting else None,
         server_ids=ids if ids and not selecting else None,
-    )  # fmt: skip
+    )
     _show_plan(plan)
     if plan.count == 0:
         print("nothing to reinstall", file=sys.stderr)
@@ -276,9 +278,9 @@ def _print_summary(run: FleetRun, summary: Summary) -> None:
     print(format_table(("STATUS", "SERVERS"), counts))
     if len(summary.not_reinstalled):
         rows = summary.not_reinstalled.astype(object).where(summary.not_reinstalled.notna(), None)
-        print(format_table(
-            ("SERVER_ID", "NAME", "STATUS", "ERROR", "REASON"), rows.values.tolist()
-        ))  # fmt: skip
+        print(
+            format_table(("SERVER_ID", "NAME", "STATUS", "ERROR", "REASON"), rows.values.tolist())
+        )
 
 
 def resume(args: argparse.Namespace) -> int:
@@ -289,9 +291,13 @@ def resume(args: argparse.Namespace) -> int:
     client = connect(args, args.rate_limit)
     try:
         run = FleetRun.resume(
-            client, args.journal, adminpass=adminpass, submit_remaining=not args.no_submit,
-            schedule=_schedule(args), concurrency=args.concurrency,
-        )  # fmt: skip
+            client,
+            args.journal,
+            adminpass=adminpass,
+            submit_remaining=not args.no_submit,
+            schedule=_schedule(args),
+            concurrency=args.concurrency,
+        )
     except ValueError as exc:
         raise UsageError(f"{exc} (--password-stdin), or pass --no-submit") from None
     counts = run.book.counts()

@@ -154,9 +154,14 @@ class FleetRun:
         for skip in plan.skipped:
             key = f"skip:{skip.server_id}:{len(self.book)}"
             self.journal.write(
-                "row", durable=False, key=key, server_id=skip.server_id, server_name=skip.name,
-                status=SKIPPED, note=skip.reason,
-            )  # fmt: skip
+                "row",
+                durable=False,
+                key=key,
+                server_id=skip.server_id,
+                server_name=skip.name,
+                status=SKIPPED,
+                note=skip.reason,
+            )
             self.book.add(
                 JobRecord(
                     key=key,
@@ -249,6 +254,14 @@ class FleetRun:
             self._future.result(timeout)
         self.journal.close()
         return self.summary()
+
+    def close(self) -> None:
+        """Stop everything and close the client's connections and the journal."""
+        if self.running:
+            self.stop()
+            self.wait()
+        self._loop.run(self.client.aclose())
+        self.journal.close()
 
     def summary(self) -> Summary:
         """Counts per status and the servers not reinstalled, with the reason."""

@@ -77,9 +77,19 @@ def servers_frame(servers: Iterable[Server]) -> pd.DataFrame:
         for s in servers
     ]
     columns = [
-        "id", "name", "status", "task_state", "locked", "has_system_disk", "image_name",
-        "os_type", "flavor", "availability_zone", "private_ip", "tags",
-    ]  # fmt: skip
+        "id",
+        "name",
+        "status",
+        "task_state",
+        "locked",
+        "has_system_disk",
+        "image_name",
+        "os_type",
+        "flavor",
+        "availability_zone",
+        "private_ip",
+        "tags",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["status"] = frame["status"].astype("category")
     return cast(pd.DataFrame, frame)

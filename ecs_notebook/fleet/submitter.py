@@ -1,8 +1,9 @@
 """The fleet submitter: one reinstall POST per server, bounded, journalled and cancellable.
 
 Every POST is written to the journal (fsync'd) before it is sent, and its outcome after.
-A POST is never sent twice: an unanswered one is left to the poller to resolve from the
-server. Throttling is handled by the client's shared rate limiter and retry rules.
+A POST is never sent twice: an unanswered one (or one answered 5xx) is left to the poller
+to resolve from the server. Throttling is handled by the client's shared rate limiter and
+retry rules.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..client import EcsClient
-from ..errors import ApiError, OutcomeUnknownError, TransportError
+from ..errors import ApiError, OutcomeUnknownError, ServiceError, TransportError
 from ..model import ReinstallRequest, ValidationError
 from .book import JobBook
 from .journal import Journal
@@ -122,8 +123,14 @@ class FleetSubmitter:
         self._counts["sent"] += 1
         try:
             job_id = await self.client.reinstall(record.server_id, request)
-        except OutcomeUnknownError as exc:
-            await self.journal.commit("unknown", key=record.key, cause=exc.cause)
+        except (OutcomeUnknownError, ServiceError) as exc:
+            # A 5xx may come from a gateway after the backend acted: as unknown as a lost answer.
+            cause = (
+                exc.cause
+                if isinstance(exc, OutcomeUnknownError)
+                else f"HTTP {exc.status_code} {exc.code}"
+            )
+            await self.journal.commit("unknown", key=record.key, cause=cause)
             self.book.update(record.key, status=UNKNOWN, last_error=str(exc))
             self._counts["unknown"] += 1
             self._accepted_or_unknown()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from ecs_notebook.simulator import Simulator
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    yield Simulator(servers=12, seed=7, job_seconds=0.6, job_jitter=0.3)
+def sim() -> Simulator:
+    return Simulator(servers=12, seed=7, job_seconds=0.6, job_jitter=0.3)

@@ -20,7 +20,9 @@ def _book(n: int = 3) -> JobBook:
 def test_frame_has_proper_dtypes() -> None:
     book = _book()
     now = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    book.update("k1", status="SUCCESS", job_id="j1", begin_time=now, end_time=now + timedelta(seconds=42))
+    book.update(
+        "k1", status="SUCCESS", job_id="j1", begin_time=now, end_time=now + timedelta(seconds=42)
+    )
     frame = book.snapshot()
     assert isinstance(frame["status"].dtype, pd.CategoricalDtype)
     assert str(frame["begin_time"].dtype) == "datetime64[us, UTC]"
@@ -58,7 +60,10 @@ def test_listeners_hear_only_rows_that_changed() -> None:
     book.update("k3", status="PLANNED")  # no real change
     book.notify()
     assert book.notify() is None  # nothing new
-    assert [c.keys for c in heard] == [frozenset({"k0", "k1", "k2", "k3", "k4"}), frozenset({"k2", "k4"})]
+    assert [c.keys for c in heard] == [
+        frozenset({"k0", "k1", "k2", "k3", "k4"}),
+        frozenset({"k2", "k4"}),
+    ]
     assert [c.version for c in heard] == [1, 2]
     assert list(book.rows(heard[-1].keys).sort_index().index) == ["k2", "k4"]
 
@@ -67,9 +72,18 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     book = _book()
     now = datetime(2024, 1, 2, 3, 4, 5, 123000, tzinfo=timezone.utc)
     book.update(
-        "k0", status="FAIL", job_id="j0", submitted=now, begin_time=now, end_time=now + timedelta(minutes=3),
-        error_code="Ecs.1000", fail_reason="nova, timeout", messages=("a", "b"), attempts=1, polls=4,
-    )  # fmt: skip
+        "k0",
+        status="FAIL",
+        job_id="j0",
+        submitted=now,
+        begin_time=now,
+        end_time=now + timedelta(minutes=3),
+        error_code="Ecs.1000",
+        fail_reason="nova, timeout",
+        messages=("a", "b"),
+        attempts=1,
+        polls=4,
+    )
     path = tmp_path / "jobs.csv"
     book.to_csv(path)
     pd.testing.assert_frame_equal(read_csv(path), book.snapshot())

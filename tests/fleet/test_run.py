@@ -7,16 +7,17 @@ import time
 from pathlib import Path
 
 import pytest
+from support.sim import FAST, client_for, keypair_request
 
 from ecs_notebook.fleet import FleetRun, ServerFilter, replay
 from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.secrets import Secret
 from ecs_notebook.simulator import FaultSpec, Simulator
 
-from support.sim import FAST, client_for, keypair_request
 
-
-def test_run_reinstalls_every_planned_server_and_stops_by_itself(sim: Simulator, tmp_path: Path) -> None:
+def test_run_reinstalls_every_planned_server_and_stops_by_itself(
+    sim: Simulator, tmp_path: Path
+) -> None:
     first, second = sim.server_ids()[:2]
     sim.model.servers[first].locked = True
     sim.model.servers[second].system_disk = False
@@ -75,13 +76,15 @@ def test_lost_answer_is_resolved_from_the_server_and_never_resent(tmp_path: Path
     sim = Simulator(servers=6, seed=4, job_seconds=1.5)
     run = FleetRun(client_for(sim), tmp_path / "run.jsonl", schedule=FAST)
     plan = run.plan(keypair_request(sim))
-    sim.set_faults(FaultSpec.parse("lost=1.0"))  # every answer is lost; GETs are retried
+    sim.set_faults(FaultSpec.parse("lost=1.0"))  # every POST is processed, its answer lost
     run.start(plan.confirm(plan.count), keypair_request(sim))
+    assert run.wait_submitted(30)
+    sim.set_faults(None)
     summary = run.wait(60)
     assert summary.counts == {"SUCCESS": plan.count}
     truth = sim.state()["servers"]
     assert all(s["reinstalls_accepted"] == 1 for s in truth.values())
-    assert all("answer was lost" in (r.note or "") for r in run.book.records())
+    assert all("job id unknown" in (r.note or "") for r in run.book.records())
 
 
 def test_reset_before_processing_is_reported_not_resent(tmp_path: Path) -> None:
@@ -158,7 +161,13 @@ def test_resume_reattaches_finishes_and_submits_the_rest(tmp_path: Path) -> None
     # ... and so were the five servers it had planned but not sent yet:
     with journal.open("a") as handle:
         for sid in ids[3:]:
-            row = {"t": "row", "key": sid, "server_id": sid, "server_name": "x", "status": "PLANNED"}
+            row = {
+                "t": "row",
+                "key": sid,
+                "server_id": sid,
+                "server_name": "x",
+                "status": "PLANNED",
+            }
             handle.write(json.dumps(row) + "\n")
     state = replay(journal)
     assert sum(r.status == "PLANNED" for r in state.records.values()) >= 5
@@ -179,8 +188,21 @@ def test_unanswered_post_of_a_killed_process_comes_back_unknown(tmp_path: Path) 
     # What a process killed between "intent" and the answer leaves behind, after the POST
     # did reach the cloud:
     lines = [
-        {"t": "plan", "request": {"keyname": sim.keypair_name, "userid": sim.user_id, "mode": "withStopServer"}},
-        {"t": "row", "key": server_id, "server_id": server_id, "server_name": "x", "status": "PLANNED"},
+        {
+            "t": "plan",
+            "request": {
+                "keyname": sim.keypair_name,
+                "userid": sim.user_id,
+                "mode": "withStopServer",
+            },
+        },
+        {
+            "t": "row",
+            "key": server_id,
+            "server_id": server_id,
+            "server_name": "x",
+            "status": "PLANNED",
+        },
         {"t": "intent", "key": server_id, "attempt": 1, "at": "2026-01-01T00:00:00.000Z"},
     ]
     journal.write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"t": "acc')
@@ -202,5 +224,7 @@ def test_wrong_confirmation_sends_nothing(sim: Simulator, tmp_path: Path, confir
     plan = run.plan(keypair_request(sim))
     with pytest.raises(ConfirmationError):
         run.start(plan.confirm(confirm), keypair_request(sim))
-    assert "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos" not in sim.state()["requests"]
+    assert (
+        "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos" not in sim.state()["requests"]
+    )
     assert not (tmp_path / "run.jsonl").exists()

@@ -8,7 +8,9 @@ from ecs_notebook.fleet import ConfirmationError, ServerFilter, preflight, selec
 from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.model.servers import Server
 
-REQ = ReinstallRequest(keyname="KeyPair-demo", userid="7e25b1da389f4697a79df3a0e5bfa2a8", mode="withStopServer")
+REQ = ReinstallRequest(
+    keyname="KeyPair-demo", userid="7e25b1da389f4697a79df3a0e5bfa2a8", mode="withStopServer"
+)
 
 
 def srv(i: int, **kw: object) -> Server:
@@ -33,7 +35,12 @@ def test_filters_combine() -> None:
         srv(5, image_name="CentOS 7"),
         srv(6, status="SHUTOFF"),
     ]
-    picked = select(fleet, ServerFilter(name_regex="^web", tags=("env=prod",), availability_zone="az1", image="ubuntu"))
+    picked = select(
+        fleet,
+        ServerFilter(
+            name_regex="^web", tags=("env=prod",), availability_zone="az1", image="ubuntu"
+        ),
+    )
     assert [s.name for s in picked] == ["web-01", "web-06"]
     assert [s.name for s in select(fleet, ServerFilter(status="shutoff"))] == ["web-06"]
     assert len(servers_frame(fleet)) == 6
@@ -68,7 +75,10 @@ def test_preflight_catches_unknown_keypairs_duplicates_and_strangers() -> None:
     ids = [fleet[0].id, fleet[0].id, "11111111-0000-4000-8000-000000000000"]
     plan = preflight(fleet, REQ, requested_ids=ids)
     assert [s.id for s in plan.targets] == [fleet[0].id]
-    assert sorted(s.reason for s in plan.skipped) == ["named twice", "no such server in this project"]
+    assert sorted(s.reason for s in plan.skipped) == [
+        "named twice",
+        "no such server in this project",
+    ]
 
 
 def test_stopped_only_regions_need_with_stop_server() -> None:

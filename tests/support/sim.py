@@ -9,9 +9,13 @@ from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.simulator import Simulator
 
 FAST = PollSchedule(
-    first=0.2, near_interval=0.15, learning_cap=0.4, max_interval=1.0, unknown_interval=0.1,
+    first=0.2,
+    near_interval=0.15,
+    learning_cap=0.4,
+    max_interval=1.0,
+    unknown_interval=0.1,
     unknown_grace=0.5,
-)  # fmt: skip
+)
 
 
 def client_for(sim: Simulator, base_url: str | None = None, **options: object) -> EcsClient:
@@ -30,5 +34,3 @@ def client_for(sim: Simulator, base_url: str | None = None, **options: object) -
 def keypair_request(sim: Simulator) -> ReinstallRequest:
     """A valid request for the simulator's own key pair."""
     return ReinstallRequest(keyname=sim.keypair_name, userid=sim.user_id, mode="withStopServer")
-
-

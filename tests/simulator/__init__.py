@@ -1,0 +1,1 @@
+"""Tests of the ECS simulator (``ecs_notebook.simulator``)."""
