@@ -155,12 +155,29 @@ def reinstall(args: argparse.Namespace) -> int:
         raise UsageError("servers were selected, not named: confirm with --expect N")
     client = connect(args, args.rate_limit)
     run = _new_run(args, client)
-    servers = _fetch(run, client, ids) if ids else None
+    try:
+        return _plan_and_run(
+            args, run, client, request, ids, criteria if selecting else None, explicit
+        )
+    finally:
+        run.close()
+
+
+def _plan_and_run(
+    args: argparse.Namespace,
+    run: FleetRun,
+    client: EcsClient,
+    request: ReinstallRequest,
+    ids: Sequence[str],
+    criteria: ServerFilter | None,
+    explicit: bool,
+) -> int:
+    servers = _fetch(client, ids) if ids else None
     plan = run.plan(
         request,
         servers=servers,
-        criteria=criteria if selecting else None,
-        server_ids=ids if ids and not selecting else None,
+        criteria=criteria,
+        server_ids=ids if ids and criteria is None else None,
     )
     _show_plan(plan)
     if plan.count == 0:
@@ -198,7 +215,7 @@ def _schedule(args: argparse.Namespace) -> PollSchedule:
     return PollSchedule(first=s, near_interval=0.8 * s, learning_cap=2 * s, max_interval=6 * s)
 
 
-def _fetch(run: FleetRun, client: EcsClient, ids: Sequence[str]) -> list[Server]:
+def _fetch(client: EcsClient, ids: Sequence[str]) -> list[Server]:
     found: list[Server] = []
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
@@ -303,4 +320,7 @@ def resume(args: argparse.Namespace) -> int:
     counts = run.book.counts()
     shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
     print(f"re-attached {len(run.book)} row(s): {shown}", file=sys.stderr)
-    return _follow(run, args)
+    try:
+        return _follow(run, args)
+    finally:
+        run.close()

@@ -259,7 +259,8 @@ class FleetRun:
         """Stop everything and close the client's connections and the journal."""
         if self.running:
             self.stop()
-            self.wait()
+            if self._future is not None:
+                self._future.result()
         self._loop.run(self.client.aclose())
         self.journal.close()
 
