@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from support.sim import keypair_request
 
 from ecs_notebook.auth import AkSkAuth, AkSkCredentials, IamPasswordCredentials, TokenAuth
 from ecs_notebook.client import EcsClient, RateLimiter, RetryPolicy
@@ -23,7 +24,6 @@ from ecs_notebook.errors import (
 from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.secrets import Secret
 from ecs_notebook.simulator import Simulator
-from support.sim import keypair_request
 
 NO_WAIT = RetryPolicy(attempts=1)
 
