@@ -135,6 +135,7 @@ class Journal:
 
     async def _flush_loop(self) -> None:
         while self._pending.lines:
+            await asyncio.sleep(0)  # let the other ready submitters join this batch
             batch, self._pending = self._pending, _Pending()
             try:
                 await asyncio.to_thread(self._write_batch, batch.lines)
