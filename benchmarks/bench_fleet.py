@@ -21,8 +21,10 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Coroutine, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 from _simproc import AK, PROJECT, SK, client, requests_by_status, simulator, state
 
@@ -32,6 +34,7 @@ from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.model.servers import Server
 from ecs_notebook.secrets import Secret
 
+T = TypeVar("T")
 POST = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
 GET_JOB = "GET /v1/{project_id}/jobs/{job_id}"
 REQUEST = ReinstallRequest(adminpass=Secret("Bench@mark123"), mode="withStopServer")
@@ -153,6 +156,11 @@ async def naive_poll(url: str, job_ids: dict[str, str], interval: float) -> tupl
     return gets, delays
 
 
+async def gather(coros: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """``asyncio.gather`` as a coroutine (for ``BackgroundLoop.run``)."""
+    return list(await asyncio.gather(*coros))
+
+
 def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
 
@@ -176,9 +184,7 @@ def bench_polling(n: int) -> None:
         base_jobs = dict(
             zip(
                 baseline_ids,
-                loop.run(
-                    asyncio.gather(*(base_client.reinstall(s, REQUEST) for s in baseline_ids))
-                ),
+                loop.run(gather(base_client.reinstall(s, REQUEST) for s in baseline_ids)),
                 strict=True,
             )
         )

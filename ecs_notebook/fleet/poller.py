@@ -2,8 +2,10 @@
 
 It polls only what is not finished, on an adaptive schedule: quick at first, backing off
 with jitter to a cap, and quick again inside the window in which jobs of this run have been
-seen to end. Rows whose POST went unanswered are resolved by looking at the server. It
-stops by itself when nothing is left to watch, and can be paused, resumed and cancelled.
+seen to end. Until that window is known, only a few "scout" jobs are polled quickly; the
+moment the first jobs end, every job that has reached the window is pulled forward. Rows
+whose POST went unanswered are resolved by looking at the server. It stops by itself when
+nothing is left to watch, and can be paused, resumed and cancelled.
 """
 
 from __future__ import annotations
@@ -42,16 +44,20 @@ class PollSchedule:
     learning_cap: float = 10.0
     near_interval: float = 4.0
     jitter: float = 0.2
+    near_jitter: float = 0.1
     #: An unanswered POST is checked on the server this often, for this long.
     unknown_interval: float = 2.0
     unknown_grace: float = 10.0
     min_samples: int = 3
+    #: Besides the first few jobs, one job in this many scouts for the run's durations.
+    scout_every: int = 50
 
 
 @dataclass
 class _Watch:
     t0: float  # when the job started, on the poller's clock
     first_look: float  # when this poller began watching
+    scout: bool = True  # polled quickly while nothing is known of durations
     interval: float = 0.0
 
 
@@ -107,6 +113,9 @@ class Poller:
         self._rng = rng or random.Random()
         self._watch: dict[str, _Watch] = {}
         self._heap: list[tuple[float, str]] = []
+        self._incoming: set[str] = set()
+        self._admit_all = True
+        self._window: tuple[float, float] | None = None
         self._wake: asyncio.Event | None = None
         self._resumed: asyncio.Event | None = None
         self._cancelled = False
@@ -123,9 +132,14 @@ class Poller:
         self.wake()
 
     def wake(self) -> None:
-        """New rows may be ready to watch."""
+        """Re-examine the schedule (new rows, control changes)."""
         if self._wake is not None:
             self._wake.set()
+
+    def track(self, key: str) -> None:
+        """A row now has a job (or an unknown outcome) to watch."""
+        self._incoming.add(key)
+        self.wake()
 
     def pause(self) -> None:
         """Stop sending polls until :meth:`resume`."""
@@ -198,28 +212,66 @@ class Poller:
             self.book.notify()
 
     def _admit(self) -> None:
-        for record in self.book.iter_live():
-            if record.key in self._watch or not record.tracked:
+        if self._admit_all:
+            self._admit_all = False
+            keys = [r.key for r in self.book.iter_live()]
+        else:
+            keys, self._incoming = list(self._incoming), set()
+        for key in keys:
+            if key in self._watch or key not in self.book:
+                continue
+            record = self.book.get(key)
+            if not record.tracked:
                 continue
             now = self._clock()
             t0 = now
             if record.submitted is not None:
                 t0 = now - max(0.0, (_utcnow() - record.submitted).total_seconds())
-            self._watch[record.key] = _Watch(t0, now)
-            first = self.schedule.unknown_interval if record.job_id is None else self.schedule.first
-            heapq.heappush(self._heap, (max(now, t0 + first), record.key))
+            count = len(self._watch)
+            scout = count < self.schedule.min_samples or count % self.schedule.scout_every == 0
+            watch = _Watch(t0, now, scout=scout)
+            self._watch[key] = watch
+            if record.job_id is None:
+                due = t0 + self.schedule.unknown_interval
+            elif scout or self._window is not None:
+                due = t0 + self.schedule.first
+            else:
+                due = t0 + self.schedule.max_interval
+            heapq.heappush(self._heap, (max(now, due), key))
+
+    def _replan(self) -> None:
+        """The run's durations just became known: pull forward every job inside the window."""
+        assert self._window is not None
+        lo = self._window[0]
+        now = self._clock()
+        s = self.schedule
+        changed = []
+        for due, key in self._heap:
+            watch = self._watch.get(key)
+            if watch is not None:
+                target = max(now, watch.t0 + lo)
+                jitter = self._rng.uniform(0, s.near_interval * s.near_jitter)
+                due = min(due, target + jitter)
+            changed.append((due, key))
+        heapq.heapify(changed)
+        self._heap = changed
+        self.wake()
 
     def _reschedule(self, key: str, *, backoff: bool = False) -> None:
         watch = self._watch[key]
         now = self._clock()
         s = self.schedule
+        jitter = s.jitter
         record = self.book.get(key) if key in self.book else None
         if record is not None and record.status == UNKNOWN:
             interval = s.unknown_interval
         else:
-            window = self.durations.window()
+            window = self._window
             interval = watch.interval * s.factor if watch.interval else s.first
-            interval = min(interval, s.max_interval if window else s.learning_cap)
+            if window is None:
+                interval = min(interval, s.learning_cap if watch.scout else s.max_interval)
+            else:
+                interval = min(interval, s.max_interval)
             if backoff:
                 interval = min(s.max_interval, max(interval, s.first) * s.factor)
             elif window is not None:
@@ -230,10 +282,11 @@ class Poller:
                 elif age < lo:
                     interval = max(lo - age, s.near_interval / 2)
                 elif age <= hi + s.near_interval:
-                    interval = s.near_interval
+                    interval, jitter = s.near_interval, s.near_jitter
             watch.interval = interval
-        delay = interval * self._rng.uniform(1 - s.jitter, 1 + s.jitter)
+        delay = interval * self._rng.uniform(1 - jitter, 1 + jitter)
         heapq.heappush(self._heap, (now + delay, key))
+        self.wake()
 
     # -- one poll ---------------------------------------------------------------------------
 
@@ -292,6 +345,10 @@ class Poller:
             self.durations.add((job.end_time - job.begin_time).total_seconds())
         elif key in self._watch:
             self.durations.add(self._clock() - self._watch[key].t0)
+        first_window = self._window is None
+        self._window = self.durations.window()
+        if first_window and self._window is not None:
+            self._replan()
 
     def _resolve(self, record: JobRecord, status: str, outcome: str, note: str, polls: int) -> None:
         self.book.update(record.key, status=status, note=note, polls=polls, last_polled=_utcnow())

@@ -87,7 +87,7 @@ class FleetRun:
             self.journal,
             concurrency=concurrency,
             on_progress=on_progress,
-            on_accepted=self.poller.wake,
+            on_accepted=self.poller.track,
         )
         self._future: concurrent.futures.Future[None] | None = None
         self._submitted = threading.Event()

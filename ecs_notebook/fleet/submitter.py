@@ -56,7 +56,7 @@ class FleetSubmitter:
         *,
         concurrency: int = 10,
         on_progress: ProgressListener | None = None,
-        on_accepted: Callable[[], None] | None = None,
+        on_accepted: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.book = book
@@ -133,7 +133,7 @@ class FleetSubmitter:
             await self.journal.commit("unknown", key=record.key, cause=cause)
             self.book.update(record.key, status=UNKNOWN, last_error=str(exc))
             self._counts["unknown"] += 1
-            self._accepted_or_unknown()
+            self._accepted_or_unknown(record.key)
         except ApiError as exc:
             await self.journal.commit(
                 "refused",
@@ -161,11 +161,11 @@ class FleetSubmitter:
             await self.journal.commit("accepted", key=record.key, job_id=job_id)
             self.book.update(record.key, status=INIT, job_id=job_id, last_error=None)
             self._counts["accepted"] += 1
-            self._accepted_or_unknown()
+            self._accepted_or_unknown(record.key)
 
-    def _accepted_or_unknown(self) -> None:
+    def _accepted_or_unknown(self, key: str) -> None:
         if self.on_accepted is not None:
-            self.on_accepted()
+            self.on_accepted(key)
 
     def _emit(self) -> None:
         if self.on_progress is not None:
