@@ -41,16 +41,16 @@ class PollSchedule:
     factor: float = 2.0
     max_interval: float = 30.0
     #: The cap while no job of this run has finished yet (nothing is known of durations).
-    learning_cap: float = 10.0
+    learning_cap: float = 8.0
     near_interval: float = 4.0
     jitter: float = 0.2
     near_jitter: float = 0.1
     #: An unanswered POST is checked on the server this often, for this long.
     unknown_interval: float = 2.0
     unknown_grace: float = 10.0
-    min_samples: int = 3
+    min_samples: int = 1
     #: Besides the first few jobs, one job in this many scouts for the run's durations.
-    scout_every: int = 50
+    scout_every: int = 20
 
 
 @dataclass
@@ -269,7 +269,12 @@ class Poller:
             window = self._window
             interval = watch.interval * s.factor if watch.interval else s.first
             if window is None:
-                interval = min(interval, s.learning_cap if watch.scout else s.max_interval)
+                if watch.scout:
+                    # Scouts stay close, so the first jobs to end are seen soon after.
+                    grown = watch.interval * 1.25 if watch.interval else s.near_interval
+                    interval = min(max(grown, s.near_interval), s.learning_cap)
+                else:
+                    interval = min(interval, s.max_interval)
             else:
                 interval = min(interval, s.max_interval)
             if backoff:
@@ -281,7 +286,8 @@ class Poller:
                     pass
                 elif age < lo:
                     interval = max(lo - age, s.near_interval / 2)
-                elif age <= hi + s.near_interval:
+                elif age <= max(hi, 1.5 * lo) + s.near_interval:
+                    # Inside the window (widened while few jobs have finished).
                     interval, jitter = s.near_interval, s.near_jitter
             watch.interval = interval
         delay = interval * self._rng.uniform(1 - jitter, 1 + jitter)
