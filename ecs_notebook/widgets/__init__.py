@@ -1,0 +1,30 @@
+"""Jupyter widgets: thin views over the request model, the client and the fleet engine.
+
+``console(client)`` (or ``simulator_console()``) assembles everything; each piece works on
+its own too. No business rule lives here: validation is ``ReinstallRequest.validate``,
+selection and pre-flight are ``ecs_notebook.fleet``; widgets hold display state only, and
+the admin password never enters synced widget state.
+"""
+
+from ._secret_input import SecretInput
+from .confirm import ConfirmPanel
+from .console import Console, console, simulator_client, simulator_console
+from .form import ReinstallForm
+from .picker import FleetPicker
+from .preview import PreviewPane
+from .table import JobTable
+from .timeline import Timeline
+
+__all__ = [
+    "ConfirmPanel",
+    "Console",
+    "FleetPicker",
+    "JobTable",
+    "PreviewPane",
+    "ReinstallForm",
+    "SecretInput",
+    "Timeline",
+    "console",
+    "simulator_client",
+    "simulator_console",
+]

@@ -1,0 +1,236 @@
+"""The whole console in one call: form and preview, fleet picker, confirmation, job table.
+
+>>> ui = simulator_console(servers=50, seed=1)      # a fresh in-process simulator
+>>> ui = console(SyncEcsClient.connect("tr-west-1"), journal="runs/")
+>>> ui                                              # display it in a cell
+
+Every step can be driven from code (headless runbooks and tests): set widget values,
+``ui.plan()``, ``ui.confirm.count.value = "12"``, ``ui.confirm.submit()``, ``ui.wait()``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Final
+
+import ipywidgets as widgets
+
+from ..auth import AkSkAuth, AkSkCredentials
+from ..client import EcsClient, SyncEcsClient
+from ..errors import EcsNotebookError
+from ..fleet import FleetRun, Plan, PollSchedule, Summary
+from ..model import ReinstallRequest
+from ..model.servers import Server
+from ..simulator import Simulator
+from .confirm import ConfirmPanel
+from .form import ReinstallForm
+from .picker import FleetPicker
+from .preview import PreviewPane
+from .styles import esc, style_widget
+from .table import JobTable
+
+DEFAULT_JOURNAL_DIR: Final = Path("ecs-notebook-runs")
+#: Quick polling for simulator demos (jobs of a few seconds).
+DEMO_SCHEDULE: Final = PollSchedule(
+    first=0.5,
+    near_interval=0.3,
+    learning_cap=1.0,
+    max_interval=2.0,
+    unknown_interval=0.3,
+    unknown_grace=2.0,
+)
+
+
+def _heading(text: str) -> Any:
+    return widgets.HTML(f"<h3>{esc(text)}</h3>")
+
+
+class Console(widgets.VBox):  # type: ignore[misc]
+    """Compose, preview, pick, confirm, submit and track reinstalls with one client.
+
+    ``journal`` is a directory (a new journal file per run) or a ``.jsonl`` file for the
+    first run. ``servers`` skips the initial listing; ``schedule`` and ``concurrency``
+    go to each :class:`FleetRun`.
+    """
+
+    def __init__(
+        self,
+        client: SyncEcsClient,
+        *,
+        journal: str | os.PathLike[str] = DEFAULT_JOURNAL_DIR,
+        region: str | None = None,
+        servers: Sequence[Server] | None = None,
+        schedule: PollSchedule | None = None,
+        concurrency: int = 10,
+    ) -> None:
+        self.client = client
+        self.region = region if region is not None else client.aio.region
+        self.journal = Path(journal)
+        self.schedule = schedule
+        self.concurrency = concurrency
+        self.run: FleetRun | None = None
+        self.runs: list[FleetRun] = []
+        self.simulator: Simulator | None = None
+        try:
+            project_id: str | None = client.project_id()
+        except EcsNotebookError:
+            project_id = None
+
+        self.form = ReinstallForm(client, region=self.region)
+        self.preview = PreviewPane(
+            endpoint=client.aio.endpoint, project_id=project_id, region=self.region
+        )
+        self.picker = FleetPicker(client, servers=servers)
+        self.confirm = ConfirmPanel()
+        self.table = JobTable()
+        self.form.layout.width = "50%"
+        self.preview.layout.width = "50%"
+        super().__init__(
+            [
+                style_widget(),
+                _heading("1. Request"),
+                widgets.HBox([self.form, self.preview]),
+                _heading("2. Servers"),
+                self.picker,
+                _heading("3. Confirm"),
+                self.confirm,
+                _heading("4. Jobs"),
+                self.table,
+            ]
+        )
+        self.add_class("ecs-console")
+        self.form.on_change(self._request_changed)
+        self.picker.on_selection(self._selection_changed)
+        self.form.on_submit(self._plan)
+        self.confirm.on_start(self._started)
+        self._request_changed(self.form.request)
+
+    # -- code API --------------------------------------------------------------------------
+
+    def plan(self) -> Plan | None:
+        """Submit the form: plan the selected servers and ask for confirmation.
+
+        Raises ``ValidationError`` while the form has errors; returns the plan shown
+        (``None`` when nothing could be planned; the reason is on screen).
+        """
+        self.form.submit()
+        return self.confirm.plan
+
+    def wait(self, timeout: float | None = None) -> Summary:
+        """Block until the current run has finished; its summary."""
+        if self.run is None:
+            raise RuntimeError("nothing has been started")
+        summary = self.confirm.wait(timeout)
+        self.table.wait(timeout)
+        return summary
+
+    def attach_run(self, run: FleetRun) -> None:
+        """Follow a run started elsewhere (``FleetRun.resume(...)``, say) in the job table."""
+        self._started(run)
+
+    # -- wiring ------------------------------------------------------------------------------
+
+    def _request_changed(self, request: ReinstallRequest) -> None:
+        self.preview.show(request, self.picker.selected_ids)
+        self.picker.set_request(request)
+
+    def _selection_changed(self, ids: tuple[str, ...]) -> None:
+        self.preview.show(self.form.request, ids)
+
+    def _plan(self, request: ReinstallRequest) -> None:
+        if self.run is not None and self.run.running:
+            self.confirm.say('<div class="ecs-err">a run is in progress: wait for it to end</div>')
+            return
+        ids = self.picker.selected_ids
+        if not ids:
+            self.confirm.say('<div class="ecs-err">select at least one server (step 2)</div>')
+            return
+        journal = self._journal_path()
+        if journal.exists() and journal.stat().st_size:
+            self.confirm.say(
+                f'<div class="ecs-err">{esc(journal)} already holds a run: pass another '
+                "journal, or resume it with FleetRun.resume and attach_run</div>"
+            )
+            return
+        run = FleetRun(self.client, journal, schedule=self.schedule, concurrency=self.concurrency)
+        try:
+            plan = run.plan(request, server_ids=ids)  # fresh server state, engine rules
+        except EcsNotebookError as exc:
+            self.confirm.say(f'<div class="ecs-err">could not plan: {esc(exc)}</div>')
+            return
+        self.confirm.show(plan, request, run)
+
+    def _started(self, run: FleetRun) -> None:
+        self.run = run
+        self.runs.append(run)
+        self.table.attach(run.book)
+
+    def _journal_path(self) -> Path:
+        n = len(self.runs) + 1
+        if self.journal.suffix == ".jsonl":
+            return self.journal if n == 1 else self.journal.with_stem(f"{self.journal.stem}-{n}")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        return self.journal / f"reinstall-{stamp}-{os.getpid()}-{n}.jsonl"
+
+    def __repr__(self) -> str:
+        return f"Console(endpoint={self.client.aio.endpoint!r}, runs={len(self.runs)})"
+
+
+def simulator_client(sim: Simulator) -> SyncEcsClient:
+    """A blocking client wired to ``sim`` in process (no network, the simulator's AK/SK)."""
+    credentials = AkSkCredentials(sim.access_key, sim.secret_key, project_id=sim.project_id)
+    return SyncEcsClient(
+        EcsClient(
+            endpoint=sim.endpoint,
+            auth=AkSkAuth(credentials),
+            project_id=sim.project_id,
+            region=sim.region,
+            transport=sim.transport(),
+        )
+    )
+
+
+def console(
+    target: SyncEcsClient | EcsClient | Simulator | None = None,
+    *,
+    journal: str | os.PathLike[str] = DEFAULT_JOURNAL_DIR,
+    region: str | None = None,
+    **options: Any,
+) -> Console:
+    """The console for a client, an async client or a simulator (``None``: connect from the
+    environment, like ``SyncEcsClient.connect(region)``). ``options`` go to :class:`Console`."""
+    simulator = target if isinstance(target, Simulator) else None
+    if target is None:
+        client = SyncEcsClient.connect(region)
+    elif isinstance(target, Simulator):
+        client = simulator_client(target)
+    elif isinstance(target, EcsClient):
+        client = SyncEcsClient(target)
+    else:
+        client = target
+    ui = Console(client, journal=journal, region=region, **options)
+    ui.simulator = simulator
+    return ui
+
+
+def simulator_console(
+    servers: int = 50,
+    seed: int = 1,
+    *,
+    job_seconds: float = 6.0,
+    journal: str | os.PathLike[str] | None = None,
+    schedule: PollSchedule | None = None,
+    **simulator_options: Any,
+) -> Console:
+    """A console against a fresh in-process :class:`Simulator` (for demos and tutorials).
+
+    Journals go to a new temporary directory unless ``journal`` is given; the simulator is
+    ``ui.simulator``.
+    """
+    sim = Simulator(servers=servers, seed=seed, job_seconds=job_seconds, **simulator_options)
+    where = journal if journal is not None else tempfile.mkdtemp(prefix="ecs-notebook-sim-")
+    return console(sim, journal=where, schedule=schedule or DEMO_SCHEDULE)

@@ -1,0 +1,89 @@
+"""The whole console, driven as a user would (and as a headless runbook does)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ipywidgets import Widget
+from support.sim import FAST
+
+from ecs_notebook.client import SyncEcsClient
+from ecs_notebook.simulator import Simulator
+from ecs_notebook.widgets import Console, console, simulator_console
+from ecs_notebook.widgets.form import LOGIN_PASSWORD
+from ecs_notebook.widgets.testing import CommRecorder, send_from_browser
+
+PASSWORD = "Zq7!kept-in-kernel"
+REINSTALL = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
+
+
+def posts(sim: Simulator) -> int:
+    return sum(sim.state()["requests"].get(REINSTALL, {}).values())
+
+
+def test_password_reinstall_end_to_end_without_leaking_the_password(
+    sim: Simulator, client: SyncEcsClient, tmp_path: Path, recorder: CommRecorder
+) -> None:
+    ui = console(client, journal=tmp_path, schedule=FAST)
+    form = ui.form
+    form.login.value = LOGIN_PASSWORD
+    send_from_browser(form.adminpass.box, value=PASSWORD)
+    send_from_browser(form.user_data, value="#cloud-config\nruncmd: [touch /ok]\n")
+    assert form.sendable and not form.submit_button.disabled
+    assert "&quot;adminpass&quot;: &quot;********&quot;" in ui.preview.body.value
+
+    send_from_browser(ui.picker.name_pattern, value="^(web|db)-")
+    ui.picker.select_all_button.click()
+    chosen = ui.picker.selected_ids
+    assert chosen and chosen[0] in ui.preview.url.value
+
+    form.submit_button.click()
+    plan = ui.confirm.plan
+    assert plan is not None and plan.count == len(chosen)
+    send_from_browser(ui.confirm.count, value="999")
+    ui.confirm.submit_button.click()
+    assert posts(sim) == 0 and ui.run is None
+
+    send_from_browser(ui.confirm.count, value=str(plan.count))
+    ui.confirm.submit_button.click()
+    ui.confirm.submit_button.click()
+    summary = ui.wait(60)
+    assert summary.counts == {"SUCCESS": plan.count} and posts(sim) == plan.count
+    assert ui.table.status_counts() == {"SUCCESS": plan.count} and not ui.table.refreshing
+    assert len(list(tmp_path.glob("reinstall-*.jsonl"))) == 1
+
+    visible = "\n".join(
+        [recorder.transcript(), json.dumps(Widget.get_manager_state(), default=repr), repr(ui)]
+    )
+    assert PASSWORD not in visible
+    assert PASSWORD not in (tmp_path / next(tmp_path.iterdir()).name).read_text()
+
+
+def test_planning_needs_a_selection_and_a_valid_request(
+    client: SyncEcsClient, tmp_path: Path
+) -> None:
+    ui = Console(client, journal=tmp_path / "one.jsonl")
+    assert ui.form.submit_button.disabled
+    ui.form.login.value = LOGIN_PASSWORD
+    ui.form.set_password("Abcd@1234xyz")
+    assert ui.plan() is None
+    assert "select at least one server" in ui.confirm.message.value
+    ui.picker.select_all_matching()
+    plan = ui.plan()
+    assert plan is not None and plan.count == 12
+    assert ui._journal_path() == tmp_path / "one.jsonl"
+
+
+def test_simulator_console_runs_a_key_pair_reinstall_headless(tmp_path: Path) -> None:
+    ui = simulator_console(servers=6, seed=2, job_seconds=0.4, schedule=FAST, journal=tmp_path)
+    assert ui.simulator is not None
+    ui.form.keyname.value = ui.simulator.keypair_name
+    assert ui.form.userid.value == ui.simulator.user_id
+    ui.picker.select_all_matching()
+    plan = ui.plan()
+    assert plan is not None
+    ui.confirm.count.value = str(plan.count)
+    assert ui.confirm.submit()
+    summary = ui.wait(60)
+    assert summary.succeeded == plan.count == posts(ui.simulator)
