@@ -13,6 +13,7 @@ from .form import ReinstallForm
 from .picker import FleetPicker
 from .preview import PreviewPane
 from .table import JobTable
+from .target import Target, connect_target
 from .timeline import Timeline
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "PreviewPane",
     "ReinstallForm",
     "SecretInput",
+    "Target",
     "Timeline",
+    "connect_target",
     "console",
     "simulator_client",
     "simulator_console",
