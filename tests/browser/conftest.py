@@ -1,0 +1,231 @@
+"""A real JupyterLab on loopback and Debian's Chromium driven by Playwright.
+
+The recipe measured on these machines (shared/reference/browser-testing.md): isolated
+Jupyter directories, the news toast disabled, kernels deleted around each test, "Run All"
+through the menu once the kernel reads Idle, and a screenshot of every step kept as an
+artifact (``artifacts/browser/``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecs_notebook._httpx import httpx
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path(os.environ.get("ECS_NOTEBOOK_CHROMIUM", "/usr/bin/chromium"))
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Lab:
+    """A running Jupyter server: its URL, token and the folder it serves."""
+
+    url: str
+    token: str
+    root: Path
+    env: dict[str, str]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"token {self.token}"}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def reset_kernels(self) -> None:
+        """Delete every session and kernel: kernels outlive pages otherwise."""
+        for session in self.api("GET", "/api/sessions").json():
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels").json():
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def saved(self, name: str) -> dict[str, Any]:
+        return dict(json.loads((self.root / name).read_text()))
+
+
+def _isolated_env(base: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        path = base / name.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    labconfig = base / "jupyter_config_dir" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    # The runbooks use the built-in simulator; no cloud credentials in the browser tests.
+    for name in list(env):
+        if name.startswith(("HUAWEICLOUD_", "ECS_NOTEBOOK_")):
+            del env[name]
+    return env
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab serving a copy of notebooks/ (never the repo's own files)."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    shutil.copytree(ROOT / "notebooks", root)
+    shutil.copytree(ROOT / "tests" / "browser" / "notebooks", root / "tests")
+    env = _isolated_env(base)
+    port, token = _free_port(), secrets.token_hex(16)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+            f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+        ],
+        env=env,
+        cwd=root,
+        stdout=(base / "lab.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    server = Lab(f"http://127.0.0.1:{port}", token, root, env)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if server.api("GET", "/api/status").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(
+                "JupyterLab did not start:\n" + (base / "lab.log").read_text()[-3000:]
+            )
+        time.sleep(0.2)
+    yield server
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with playwright_sync.sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield instance
+        instance.close()
+
+
+class Shots:
+    """Numbered screenshots of one test's steps, kept under artifacts/browser/."""
+
+    def __init__(self, page: Any, name: str) -> None:
+        self.page = page
+        self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, step: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def page(browser: Any, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
+    lab.reset_kernels()
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.shots = Shots(page, request.node.name)
+    yield page
+    if getattr(request.node, "failed", False):
+        page.shots("failure")
+    context.close()
+    lab.reset_kernels()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.failed = True  # type: ignore[attr-defined]
+
+
+def open_notebook(page: Any, lab: Lab, path: str) -> None:
+    """Open ``path`` in JupyterLab with a fresh workspace and wait for an idle kernel."""
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    page.get_by_role("button", name=re.compile(r"\| Idle$")).wait_for(timeout=60_000)
+
+
+def run_all(page: Any) -> None:
+    """Run -> Run All Cells through the menu (the command palette was flaky), once idle."""
+    for attempt in range(2):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        try:
+            page.wait_for_function(
+                "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+                ".some(p => p.textContent.trim() === '[ ]:')",
+                timeout=20_000,
+            )
+            return
+        except playwright_sync.TimeoutError:
+            if attempt:
+                raise
+
+
+def wait_idle(page: Any, timeout: float = 120_000) -> None:
+    """Wait until no cell shows ``[*]``."""
+    page.wait_for_function(
+        "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+        ".some(p => p.textContent.includes('[*]'))",
+        timeout=timeout,
+    )
+
+
+def assert_no_widget_errors(page: Any) -> None:
+    body = page.inner_text("body")
+    assert "Error displaying widget" not in body
+    assert (
+        page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )
