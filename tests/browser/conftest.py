@@ -19,11 +19,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.lab import Lab
 
 from ecs_notebook._httpx import httpx
 
@@ -51,30 +51,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@dataclass
-class Lab:
-    """A running Jupyter server: its URL, token and the folder it serves."""
-
-    url: str
-    token: str
-    root: Path
-    env: dict[str, str]
-
-    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"token {self.token}"}
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
-
-    def reset_kernels(self) -> None:
-        """Delete every session and kernel: kernels outlive pages otherwise."""
-        for session in self.api("GET", "/api/sessions").json():
-            self.api("DELETE", f"/api/sessions/{session['id']}")
-        for kernel in self.api("GET", "/api/kernels").json():
-            self.api("DELETE", f"/api/kernels/{kernel['id']}")
-
-    def saved(self, name: str) -> dict[str, Any]:
-        return dict(json.loads((self.root / name).read_text()))
-
-
 def _isolated_env(base: Path) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
@@ -86,6 +62,11 @@ def _isolated_env(base: Path) -> dict[str, str]:
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Save widget state with the notebook, so the test can prove no secret is in it.
+    manager = base / "jupyter_config_dir" / "lab" / "user-settings" / "@jupyter-widgets"
+    manager = manager / "jupyterlab-manager"
+    manager.mkdir(parents=True, exist_ok=True)
+    (manager / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
     # The runbooks use the built-in simulator; no cloud credentials in the browser tests.
     for name in list(env):
         if name.startswith(("HUAWEICLOUD_", "ECS_NOTEBOOK_")):
@@ -99,9 +80,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
     shutil.copytree(ROOT / "notebooks", root)
-    shutil.copytree(ROOT / "tests" / "browser" / "notebooks", root / "tests")
     env = _isolated_env(base)
     port, token = _free_port(), secrets.token_hex(16)
+    log = (base / "lab.log").open("w")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -110,7 +91,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         ],
         env=env,
         cwd=root,
-        stdout=(base / "lab.log").open("w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -133,6 +114,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         process.wait(15)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -186,46 +169,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     if report.when == "call" and report.failed:
         item.failed = True  # type: ignore[attr-defined]
-
-
-def open_notebook(page: Any, lab: Lab, path: str) -> None:
-    """Open ``path`` in JupyterLab with a fresh workspace and wait for an idle kernel."""
-    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
-    page.get_by_role("button", name=re.compile(r"\| Idle$")).wait_for(timeout=60_000)
-
-
-def run_all(page: Any) -> None:
-    """Run -> Run All Cells through the menu (the command palette was flaky), once idle."""
-    for attempt in range(2):
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
-        try:
-            page.wait_for_function(
-                "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
-                ".some(p => p.textContent.trim() === '[ ]:')",
-                timeout=20_000,
-            )
-            return
-        except playwright_sync.TimeoutError:
-            if attempt:
-                raise
-
-
-def wait_idle(page: Any, timeout: float = 120_000) -> None:
-    """Wait until no cell shows ``[*]``."""
-    page.wait_for_function(
-        "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
-        ".some(p => p.textContent.includes('[*]'))",
-        timeout=timeout,
-    )
-
-
-def assert_no_widget_errors(page: Any) -> None:
-    body = page.inner_text("body")
-    assert "Error displaying widget" not in body
-    assert (
-        page.locator(
-            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        ).count()
-        == 0
-    )

@@ -1,0 +1,80 @@
+"""Helpers for browser tests: a running Jupyter server and the steps of driving it."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from ecs_notebook._httpx import httpx
+
+
+@dataclass
+class Lab:
+    """A running Jupyter server: its URL, token and the folder it serves."""
+
+    url: str
+    token: str
+    root: Path
+    env: dict[str, str]
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"token {self.token}"}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def reset_kernels(self) -> None:
+        """Delete every session and kernel: kernels outlive pages otherwise."""
+        for session in self.api("GET", "/api/sessions").json():
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+        for kernel in self.api("GET", "/api/kernels").json():
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def saved(self, name: str) -> dict[str, Any]:
+        return dict(json.loads((self.root / name).read_text()))
+
+
+def open_notebook(page: Any, lab: Lab, path: str) -> None:
+    """Open ``path`` in JupyterLab with a fresh workspace and wait for an idle kernel."""
+    page.goto(f"{lab.url}/lab/tree/{path}?reset&token={lab.token}")
+    page.get_by_role("button", name=re.compile(r"\| Idle$")).wait_for(timeout=60_000)
+
+
+def run_all(page: Any) -> None:
+    """Run -> Run All Cells through the menu (the command palette was flaky), once idle."""
+    for attempt in range(2):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        try:
+            page.wait_for_function(
+                "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+                ".some(p => p.textContent.trim() === '[ ]:')",
+                timeout=20_000,
+            )
+            return
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+
+
+def wait_idle(page: Any, timeout: float = 120_000) -> None:
+    """Wait until no cell shows ``[*]``."""
+    page.wait_for_function(
+        "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
+        ".some(p => p.textContent.includes('[*]'))",
+        timeout=timeout,
+    )
+
+
+def assert_no_widget_errors(page: Any) -> None:
+    body = page.inner_text("body")
+    assert "Error displaying widget" not in body
+    assert (
+        page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).count()
+        == 0
+    )
