@@ -78,3 +78,9 @@ def assert_no_widget_errors(page: Any) -> None:
         ).count()
         == 0
     )
+
+
+def run_to_the_end(page: Any, timeout: float = 180_000) -> None:
+    """Run every cell and wait until none is running."""
+    run_all(page)
+    wait_idle(page, timeout)
