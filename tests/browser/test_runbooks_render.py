@@ -53,7 +53,8 @@ def test_runbook_renders_in_voila(page: Any, voila: str, name: str) -> None:
             if attempt:
                 raise
     page.wait_for_function(
-        "() => !document.querySelector('#loading') || getComputedStyle(document.querySelector('#loading')).display === 'none'",
+        "() => { const el = document.querySelector('#loading');"
+        " return !el || getComputedStyle(el).display === 'none'; }",
         timeout=120_000,
     )
     assert "Error displaying widget" not in page.inner_text("body")
