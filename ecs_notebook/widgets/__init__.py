@@ -6,6 +6,7 @@ selection and pre-flight are ``ecs_notebook.fleet``; widgets hold display state 
 the admin password never enters synced widget state.
 """
 
+from ._kernel_check import check_ipykernel
 from ._secret_input import SecretInput
 from .confirm import ConfirmPanel
 from .console import Console, console, simulator_client, simulator_console
@@ -31,3 +32,5 @@ __all__ = [
     "simulator_client",
     "simulator_console",
 ]
+
+check_ipykernel()

@@ -164,8 +164,10 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, per test module: Playwright's sync API holds an event loop on this thread,
+    which must be gone before the asyncio tests of other folders run."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")

@@ -19,7 +19,8 @@ def text_of(page: Any, selector: str) -> str:
 @pytest.mark.timeout(300)
 def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -> None:
     shot = page.shots
-    open_notebook(page, lab, NOTEBOOK)
+    notebook = lab.copy(NOTEBOOK)  # this test saves: work on a copy
+    open_notebook(page, lab, notebook)
     run_all(page)
     wait_idle(page)
     page.locator(".ecs-target-banner").get_by_text("SIMULATOR").wait_for()
@@ -86,7 +87,7 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     # Save, and the saved notebook holds no secret.
     page.keyboard.press("Control+s")
     page.wait_for_timeout(1500)
-    saved = (lab.root / NOTEBOOK).read_text()
+    saved = (lab.root / notebook).read_text()
     assert "other cell done" in saved
     assert "application/vnd.jupyter.widget-state+json" in saved  # widget state was saved ...
     assert PASSWORD not in saved  # ... and holds no password

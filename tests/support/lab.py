@@ -33,6 +33,12 @@ class Lab:
         for kernel in self.api("GET", "/api/kernels").json():
             self.api("DELETE", f"/api/kernels/{kernel['id']}")
 
+    def copy(self, name: str) -> str:
+        """A fresh copy of a notebook (tests that save must not touch the shared one)."""
+        response = self.api("POST", "/api/contents/", json={"copy_from": name})
+        response.raise_for_status()
+        return str(response.json()["path"])
+
     def saved(self, name: str) -> dict[str, Any]:
         return dict(json.loads((self.root / name).read_text()))
 
@@ -50,8 +56,8 @@ def run_all(page: Any) -> None:
         page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
         try:
             page.wait_for_function(
-                "() => !Array.from(document.querySelectorAll('.jp-InputPrompt'))"
-                ".some(p => p.textContent.trim() === '[ ]:')",
+                "() => { const p = document.querySelector('.jp-CodeCell .jp-InputPrompt');"
+                " return p && p.textContent.trim() !== '[ ]:'; }",
                 timeout=20_000,
             )
             return
