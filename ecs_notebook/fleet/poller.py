@@ -42,7 +42,7 @@ class PollSchedule:
     max_interval: float = 30.0
     #: The cap while no job of this run has finished yet (nothing is known of durations).
     learning_cap: float = 8.0
-    near_interval: float = 4.0
+    near_interval: float = 4.5
     jitter: float = 0.2
     near_jitter: float = 0.1
     #: An unanswered POST is checked on the server this often, for this long.
