@@ -42,3 +42,24 @@ def test_package_is_typed_and_has_its_command() -> None:
     assert (Path(ecs_notebook.__file__).parent / "py.typed").exists()
     scripts = {e.name: e.value for e in metadata.entry_points(group="console_scripts")}
     assert scripts["ecs-notebook"] == "ecs_notebook.cli:main"
+
+
+def test_exported_names_resolve_and_do_not_drift() -> None:
+    assert sorted(ecs_notebook.__all__) == sorted(
+        [
+            "__version__",
+            "EcsClient",
+            "FleetRun",
+            "RateLimiter",
+            "ReinstallRequest",
+            "Secret",
+            "ServerFilter",
+            "Simulator",
+            "SyncEcsClient",
+            "UserData",
+            "ValidationError",
+            "preview",
+        ]
+    )
+    for name in ecs_notebook.__all__:
+        assert getattr(ecs_notebook, name) is not None
