@@ -44,22 +44,23 @@ def test_package_is_typed_and_has_its_command() -> None:
     assert scripts["ecs-notebook"] == "ecs_notebook.cli:main"
 
 
+EXPORTED = [
+    "EcsClient",
+    "FleetRun",
+    "RateLimiter",
+    "ReinstallRequest",
+    "Secret",
+    "ServerFilter",
+    "Simulator",
+    "SyncEcsClient",
+    "UserData",
+    "ValidationError",
+    "__version__",
+    "preview",
+]
+
+
 def test_exported_names_resolve_and_do_not_drift() -> None:
-    assert sorted(ecs_notebook.__all__) == sorted(
-        [
-            "__version__",
-            "EcsClient",
-            "FleetRun",
-            "RateLimiter",
-            "ReinstallRequest",
-            "Secret",
-            "ServerFilter",
-            "Simulator",
-            "SyncEcsClient",
-            "UserData",
-            "ValidationError",
-            "preview",
-        ]
-    )
+    assert sorted(ecs_notebook.__all__) == sorted(EXPORTED)
     for name in ecs_notebook.__all__:
         assert getattr(ecs_notebook, name) is not None
