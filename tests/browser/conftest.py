@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,94 +75,74 @@ def _isolated_env(base: Path) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def _server(
+    name: str, command: list[str], base: Path, ready: str, headers: dict[str, str]
+) -> Iterator[None]:
+    """Run ``command`` in its own process group until ``ready`` answers 200; stop it after."""
+    root = base / "root"
+    log = (base / f"{name}.log").open("w")
+    process = subprocess.Popen(
+        command, env=_isolated_env(base), cwd=root, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(ready, headers=headers, timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                text = (base / f"{name}.log").read_text()[-3000:]
+                raise RuntimeError(f"{name} did not start:\n{text}")
+            time.sleep(0.2)
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        log.close()
+
+
+def _copy_notebooks(factory: pytest.TempPathFactory, name: str) -> Path:
+    base = factory.mktemp(name)
+    shutil.copytree(ROOT / "notebooks", base / "root")
+    return base
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab serving a copy of notebooks/ (never the repo's own files)."""
-    base = tmp_path_factory.mktemp("lab")
-    root = base / "root"
-    shutil.copytree(ROOT / "notebooks", root)
-    env = _isolated_env(base)
+    base = _copy_notebooks(tmp_path_factory, "lab")
     port, token = _free_port(), secrets.token_hex(16)
-    log = (base / "lab.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
-            f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-        ],
-        env=env,
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    server = Lab(f"http://127.0.0.1:{port}", token, root, env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if server.api("GET", "/api/status").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(
-                "JupyterLab did not start:\n" + (base / "lab.log").read_text()[-3000:]
-            )
-        time.sleep(0.2)
-    yield server
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-    log.close()
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+        "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+        f"--ServerApp.root_dir={base / 'root'}",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"token {token}"}
+    with _server("jupyterlab", command, base, f"{url}/api/status", auth):
+        yield Lab(url, token, base / "root", _isolated_env(base))
 
 
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Voila serving a copy of notebooks/; readiness probed on voila.js, not on /."""
-    base = tmp_path_factory.mktemp("voila")
-    root = base / "root"
-    shutil.copytree(ROOT / "notebooks", root)
-    env = _isolated_env(base)
+    base = _copy_notebooks(tmp_path_factory, "voila")
     port = _free_port()
-    log = (base / "voila.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            str(root),
-        ],
-        env=env,
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [
+        sys.executable, "-m", "voila", "--no-browser", f"--port={port}",
+        "--Voila.ip=127.0.0.1", str(base / "root"),
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/voila/static/voila.js", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("Voila did not start:\n" + (base / "voila.log").read_text()[-3000:])
-        time.sleep(0.2)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-    log.close()
+    with _server("voila", command, base, f"{url}/voila/static/voila.js", {}):
+        yield url
 
 
 @pytest.fixture(scope="module")
