@@ -171,11 +171,7 @@ def bench_polling(n: int) -> None:
         "--servers", str(2 * n + 400), "--seed", "3", "--job-seconds", "30", "--job-jitter", "0.333"
     ) as url:
         run = FleetRun(client(url), tmp_journal(), concurrency=50, poll_concurrency=50)
-        servers = [
-            s
-            for s in run.servers()
-            if s.status in ("ACTIVE", "SHUTOFF") and not s.locked and s.has_system_disk
-        ]
+        servers = list(preflight(run.servers(), REQUEST).targets)
         ours_plan = run.plan(REQUEST, servers=servers[:n])
         # The baseline's jobs start at the same time, on the other servers.
         baseline_ids = [s.id for s in servers[n : 2 * n]]

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from .._loop import shared_loop
 from .._table import format_table
 from ..client import EcsClient
 from ..fleet import BookChange, FleetRun, Plan, PollSchedule, ServerFilter, Summary
@@ -156,9 +155,7 @@ def reinstall(args: argparse.Namespace) -> int:
     client = connect(args, args.rate_limit)
     run = _new_run(args, client)
     try:
-        return _plan_and_run(
-            args, run, client, request, ids, criteria if selecting else None, explicit
-        )
+        return _plan_and_run(args, run, request, ids, criteria if selecting else None, explicit)
     finally:
         run.close()
 
@@ -166,13 +163,12 @@ def reinstall(args: argparse.Namespace) -> int:
 def _plan_and_run(
     args: argparse.Namespace,
     run: FleetRun,
-    client: EcsClient,
     request: ReinstallRequest,
     ids: Sequence[str],
     criteria: ServerFilter | None,
     explicit: bool,
 ) -> int:
-    servers = _fetch(client, ids) if ids else None
+    servers = _fetch(run, ids) if ids else None
     plan = run.plan(
         request,
         servers=servers,
@@ -215,12 +211,11 @@ def _schedule(args: argparse.Namespace) -> PollSchedule:
     return PollSchedule(first=s, near_interval=0.8 * s, learning_cap=2 * s, max_interval=6 * s)
 
 
-def _fetch(client: EcsClient, ids: Sequence[str]) -> list[Server]:
+def _fetch(run: FleetRun, ids: Sequence[str]) -> list[Server]:
     found: list[Server] = []
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), LOOKUP_CHUNK):
-        chunk = ",".join(unique[start : start + LOOKUP_CHUNK])
-        found += shared_loop().run(client.list_servers(server_id=chunk))
+        found += run.servers(server_id=",".join(unique[start : start + LOOKUP_CHUNK]))
     return [s for s in found if s.status]  # unknown ids come back with only id and fault
 
 

@@ -172,12 +172,6 @@ class EcsClient:
         return self._project_id
 
     async def _discover_project_id(self) -> str:
-        auth = self._http.auth
-        if isinstance(auth, TokenAuth):
-            # Token requests are scoped by region name; the token says which project it is.
-            await self._http.get(f"{self.iam_endpoint}/v3/auth/projects")
-            if auth.project_id:
-                return auth.project_id
         if self.iam_endpoint is None:
             raise ConfigurationError(
                 "no project id: set HUAWEICLOUD_SDK_PROJECT_ID, or HUAWEICLOUD_SDK_IAM_ENDPOINT "
@@ -186,6 +180,10 @@ class EcsClient:
         response = await self._request(
             "GET", f"{self.iam_endpoint}/v3/auth/projects", idempotent=True
         )
+        auth = self._http.auth
+        if isinstance(auth, TokenAuth) and auth.project_id:
+            # The token was scoped by region name: it says which project it is.
+            return auth.project_id
         projects = [p for p in response.get("projects", []) if p.get("name") == self.region]
         if len(projects) != 1:
             raise ConfigurationError(

@@ -140,6 +140,12 @@ class JobBook:
         with self._lock:
             return _copy(self._records[key])
 
+    def status_of(self, key: str) -> str | None:
+        """One row's status (``None`` if there is no such row), without copying the record."""
+        with self._lock:
+            record = self._records.get(key)
+            return record.status if record is not None else None
+
     def records(self) -> list[JobRecord]:
         """Copies of every record, in the order they were added."""
         with self._lock:

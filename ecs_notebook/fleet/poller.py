@@ -262,8 +262,7 @@ class Poller:
         now = self._clock()
         s = self.schedule
         jitter = s.jitter
-        record = self.book.get(key) if key in self.book else None
-        if record is not None and record.status == UNKNOWN:
+        if self.book.status_of(key) == UNKNOWN:
             interval = s.unknown_interval
         else:
             window = self._window

@@ -37,8 +37,6 @@ STATUSES: Final = (
 )
 #: States after which nothing more will happen to the row.
 FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, UNCONFIRMED, SKIPPED})
-#: States in which the poller watches the row.
-TRACKED_STATUSES: Final = frozenset({UNKNOWN, INIT, RUNNING, PENDING_PAYMENT})
 
 
 @dataclass
@@ -71,6 +69,5 @@ class JobRecord:
     @property
     def tracked(self) -> bool:
         """True while the poller should watch it (a job or an unknown outcome)."""
-        return self.status in TRACKED_STATUSES or (
-            self.status not in FINAL_STATUSES and self.status not in (PLANNED, SUBMITTING)
-        )
+        # Unknown job statuses (not final, not before sending) are tracked too.
+        return self.status not in FINAL_STATUSES and self.status not in (PLANNED, SUBMITTING)
