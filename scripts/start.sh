@@ -4,5 +4,7 @@
 # HUAWEICLOUD_SDK_AK/SK (and ECS_NOTEBOOK_REGION) in the environment.
 source "$(dirname "$0")/_env.sh" lab
 export ECS_NOTEBOOK_TARGET="${ECS_NOTEBOOK_TARGET:-simulator}"
-exec jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$ROOT/notebooks" \
+extra=()
+[ "$(id -u)" = 0 ] && extra+=(--allow-root)  # these machines run as root
+exec jupyter lab "${extra[@]}" --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$ROOT/notebooks" \
     "$ROOT/notebooks/01-reinstall-one-server.ipynb" "$@"
