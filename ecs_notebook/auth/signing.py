@@ -57,8 +57,12 @@ def _render(value: QueryValue) -> str:
 
 
 def canonical_uri(path: str) -> str:
-    """Decode, re-encode each segment and end with ``/``, as the SDK does."""
-    segments = [_encode(unquote(seg)) for seg in path.split("/")]
+    """Decode the whole path, split it, re-encode each segment, end with ``/`` (as the SDK).
+
+    Decoding before splitting matters for an encoded ``/`` (``%2F``) inside a segment: the
+    SDK (and so the gateway) signs it as a separator.
+    """
+    segments = [_encode(seg) for seg in unquote(path).split("/")]
     uri = "/".join(segments)
     return uri if uri.endswith("/") else uri + "/"
 

@@ -23,6 +23,7 @@ from ..model.ids import check_job_id
 from ..model.jobs import Job
 from ..model.servers import Keypair, Server
 from ..regions import Endpoints, check_endpoint, resolve_endpoints
+from .paths import path_segment
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, error_is_retryable, transport_error_is_retryable
 
@@ -269,7 +270,8 @@ class EcsClient:
     async def get_keypair(self, name: str) -> Keypair:
         """One key pair, with the ``user_id`` that owns it."""
         pid = await self.project_id()
-        payload = await self._request("GET", f"/v2.1/{pid}/os-keypairs/{name}", idempotent=True)
+        path = f"/v2.1/{pid}/os-keypairs/{path_segment(name, 'keyname')}"
+        payload = await self._request("GET", path, idempotent=True)
         return Keypair.from_api(payload)
 
     async def wait_for_job(

@@ -10,6 +10,7 @@ from typing import cast
 import pandas as pd
 
 from ..model import WITH_STOP_SERVER, ReinstallRequest
+from ..model.problems import errors
 from ..model.servers import Server
 
 #: Statuses from which a reinstall can start.
@@ -159,10 +160,11 @@ def preflight(
     """
     skipped: list[Skip] = []
     targets: list[Server] = []
-    known = {s.id: s for s in servers}
+    known = {s.id.lower(): s for s in servers}
     seen: set[str] = set()
     if requested_ids is not None:
         counted: set[str] = set()
+        requested_ids = [sid.lower() for sid in requested_ids]  # UUIDs ignore case
         for sid in requested_ids:
             if sid in counted:
                 skipped.append(Skip(sid, known[sid].name if sid in known else "", "named twice"))
@@ -201,4 +203,8 @@ def _skip_reason(
         return f"key pair {request.keyname!r} does not exist (Ecs.0314)"
     if stopped_only and server.status == "ACTIVE" and request.mode != WITH_STOP_SERVER:
         return f"running, and this region needs mode={WITH_STOP_SERVER} to stop it first"
+    if server.os_type and request.os_type != server.os_type:
+        problems = errors(request.with_changes(os_type=server.os_type).validate())
+        if problems:
+            return f"not valid for its OS ({server.os_type}): {problems[0]}"
     return None

@@ -1,4 +1,10 @@
-"""The documented shapes of the identifiers that appear in request paths."""
+"""The documented shapes of the identifiers that appear in request paths.
+
+Upper-case UUIDs: one rule for the client and the simulator. A UUID is case-insensitive on
+input (RFC 4122, section 3) and the cloud writes it in lower case, so both cases are
+accepted here and an id is compared with others in lower case (the pre-flight check does;
+the simulator looks servers up that way).
+"""
 
 from __future__ import annotations
 

@@ -4,23 +4,20 @@
 >>> client = httpx.AsyncClient(transport=sim.transport(), base_url=sim.endpoint)  # in process
 >>> with sim.serve() as base_url: ...  # real HTTP: uvicorn on loopback in a thread
 
-Layout (moto style): :mod:`.models`/:mod:`.resources`/:mod:`.listing`/:mod:`.validation`
-hold state and rules with no HTTP; :mod:`.iam` and :mod:`.gateway` the IAM and API gateway;
-:mod:`.urls` routes, :mod:`.responses` shapes answers, :mod:`.dispatch` chains faults,
-gateway and handlers for the front ends :mod:`.transport` (httpx) and :mod:`.asgi` (uvicorn).
+Layout (moto style): :mod:`.contract` is the API contract as the simulator reads it (fields,
+limits, rules, refusals, each citing its section), :mod:`.models`/:mod:`.resources`/
+:mod:`.listing` hold state and rules with no HTTP; :mod:`.iam` and :mod:`.gateway` (with its
+own :mod:`.signature` check) the IAM and API gateway; :mod:`.urls` routes, :mod:`.responses`
+shapes answers, :mod:`.dispatch` chains faults, gateway and handlers for the front ends
+:mod:`.transport` (httpx) and :mod:`.asgi` (uvicorn). Nothing here imports the client's
+validation or signing: the simulator is an independent witness (``docs/simulator.md``).
 
-Choices where the contract leaves room:
-
-* Region rule (contract 1.4): ``stopped_only`` defaults to true only for the partner regions
-  whose docs restrict reinstall to stopped servers (``tr-central-201`` ...), false elsewhere
-  (as in the API spec). When true, a running server without ``mode=withStopServer`` gets
-  ``Ecs.0100`` unless its last reinstall failed.
-* Jobs: ``INIT`` for the first 10 % of ``job_seconds`` (± ``job_jitter``, a fraction), then
-  ``RUNNING``. ``withStopServer`` on a running server: ``powering-off``, ``REBUILD``
-  (``rebuilding`` -> ``rebuild_block_device_mapping`` -> ``rebuild_spawning``) while stopped,
-  ``powering-on``, then ``ACTIVE`` again. Without it the server keeps its power state and
-  ends as it was (``ACTIVE``/``SHUTOFF``). An image without Cloud-Init is accepted; the job
-  fails halfway with ``Ecs.0007``. State is computed from the injected clock at read time.
+* A running server reinstalled without ``mode`` is refused with ``Ecs.0100`` (contract 1.2
+  rule 4) unless ``lenient_mode`` models a region that allows it.
+* Jobs last minutes by default (``job_seconds`` 270 ± 25 %, as the documented example);
+  ``INIT`` for the first 10 %, then ``RUNNING``, with one sub-job. ``withStopServer`` on a
+  running server: ``powering-off``, ``REBUILD`` while stopped, ``powering-on``, ``ACTIVE``.
+  An image without Cloud-Init is accepted and the job fails halfway with ``Ecs.0007``.
 * Faults (``FaultSpec``) apply to ECS paths only, never to IAM or ``/_simulator/*``.
 """
 

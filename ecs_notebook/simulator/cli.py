@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from .core import DEFAULT_IAM_DOMAIN, DEFAULT_IAM_USER, Simulator
 from .faults import FaultSpec
+from .models import CLOUD_JOB_JITTER, CLOUD_JOB_SECONDS
 
 ENV_AK = "HUAWEICLOUD_SDK_AK"
 ENV_SK = "HUAWEICLOUD_SDK_SK"
@@ -37,8 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--fleet", metavar="FILE", help="JSON fleet file (instead of --servers/--seed)")
     add("--servers", type=int, default=20, metavar="N", help="servers to generate (default 20)")
     add("--seed", type=int, default=0, metavar="S", help="seed of the generated fleet (default 0)")
-    add("--job-seconds", type=float, default=20.0, metavar="X", help="reinstall duration (20)")
-    add("--job-jitter", type=float, default=0.2, metavar="F", help="duration jitter share (0.2)")
+    add(
+        "--job-seconds",
+        type=float,
+        default=CLOUD_JOB_SECONDS,
+        metavar="X",
+        help=f"reinstall duration (default {CLOUD_JOB_SECONDS:g}, about the cloud's)",
+    )
+    add(
+        "--job-jitter",
+        type=float,
+        default=CLOUD_JOB_JITTER,
+        metavar="F",
+        help=f"duration jitter share (default {CLOUD_JOB_JITTER:g})",
+    )
     add("--latency-ms", type=float, default=0.0, metavar="L", help="added latency per answer")
     add("--latency-jitter-ms", type=float, default=0.0, metavar="J", help="random extra latency")
     add("--rate-limit", type=float, default=None, metavar="R", help="requests/s per user")
@@ -47,14 +60,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_faults,
         default=None,
         metavar="SPEC",
-        help="fault shares, e.g. '500=0.10,503=0.02,429=0.05,reset=0.02,lost=0.01,slow=0.01'",
+        help="fault shares, e.g. '500=0.10,Common.0024=0.05,Common.1503=0.05,late500=0.02,"
+        "reset=0.02,lost=0.01,slow=0.01'",
     )
     add("--region", default="sim-1", help="region id the simulator pretends to be (sim-1)")
     add(
-        "--stopped-only",
+        "--lenient-mode",
         action="store_true",
         default=None,
-        help="refuse running servers unless mode=withStopServer (Ecs.0100)",
+        help="model a lenient region: reinstall a running server sent without mode "
+        "(default: Ecs.0100 unless mode=withStopServer)",
     )
     add("--no-byol", action="store_true", help="refuse BYOL (Ecs.0090)")
     add("--token-lifetime", type=float, default=24 * 3600.0, metavar="S", help="IAM token life")
@@ -80,7 +95,7 @@ def _build(args: argparse.Namespace, env: dict[str, str]) -> Simulator:
         iam_password=env.get(ENV_IAM_PASSWORD) or None,
         iam_domain=env.get(ENV_IAM_DOMAIN) or DEFAULT_IAM_DOMAIN,
         token_lifetime=args.token_lifetime,
-        stopped_only=args.stopped_only,
+        lenient_mode=args.lenient_mode,
     )
 
 
@@ -102,6 +117,7 @@ def _banner(sim: Simulator, url: str, env: dict[str, str], out: TextIO) -> None:
         ("IAM user id", sim.user_id),
         ("key pair", f"{sim.keypair_name} (owned by the IAM user id)"),
         ("servers", str(len(sim.model.servers))),
+        ("reinstall takes", f"{sim.model.job_seconds:g} s +- {sim.model.job_jitter:.0%}"),
         ("ground truth", f"{url}/_simulator/state"),
     ]
     faults = str(sim.dispatcher.faults.spec)

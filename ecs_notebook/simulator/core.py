@@ -12,7 +12,7 @@ from os import PathLike
 from typing import Any, Final
 
 from .._httpx import httpx
-from ..model import is_project_id
+from ..model.ids import is_project_id
 from ..secrets import Secret
 from .asgi import AsgiApp, serve_app
 from .clock import Clock
@@ -21,7 +21,7 @@ from .faults import FaultInjector, FaultSpec
 from .fleet import Fleet, generate, load
 from .gateway import Gateway
 from .iam import TOKEN_LIFETIME, IamModel
-from .models import EcsModel
+from .models import CLOUD_JOB_JITTER, CLOUD_JOB_SECONDS, EcsModel
 from .resources import KeyPair
 from .responses import Responses
 from .transport import SimulatorTransport, SyncSimulatorTransport
@@ -50,7 +50,9 @@ class Simulator:
 
     Without ``fleet``, ``servers`` servers are generated from ``seed``. ``fleet`` is a dict
     or a JSON file path (see :mod:`.fleet`). Jobs last ``job_seconds`` ± ``job_jitter``
-    (a fraction). ``rate_limit`` is requests per second per AK/token user. ``faults`` is a
+    (a fraction): by default minutes, as in the cloud; tests and runbooks pass less.
+    ``lenient_mode`` (default: the fleet's ``lenient_mode``, else false) models a region that
+    reinstalls a running server sent without ``mode``; by default that is ``Ecs.0100``. ``rate_limit`` is requests per second per AK/token user. ``faults`` is a
     :class:`FaultSpec` or its text form. Credentials not given are made up; the project
     and user ids derive from ``seed``. ``clock`` (POSIX seconds) drives all state.
     """
@@ -59,8 +61,8 @@ class Simulator:
         self,
         servers: int = 20,
         seed: int = 0,
-        job_seconds: float = 20.0,
-        job_jitter: float = 0.2,
+        job_seconds: float = CLOUD_JOB_SECONDS,
+        job_jitter: float = CLOUD_JOB_JITTER,
         rate_limit: float | None = None,
         faults: FaultSpec | str | None = None,
         latency_ms: float = 0.0,
@@ -78,7 +80,7 @@ class Simulator:
         iam_password: str | Secret | None = None,
         iam_domain: str = DEFAULT_IAM_DOMAIN,
         token_lifetime: float = TOKEN_LIFETIME,
-        stopped_only: bool | None = None,
+        lenient_mode: bool | None = None,
     ) -> None:
         self.clock: Clock = clock or time.time
         self.region = region
@@ -111,7 +113,8 @@ class Simulator:
             job_seconds=job_seconds,
             job_jitter=job_jitter,
             byol_supported=byol_supported,
-            stopped_only=stopped_only,
+            lenient_mode=bool(seeded.lenient_mode if lenient_mode is None else lenient_mode),
+            kms_keys=seeded.kms_keys,
             seed=seed,
         )
         for server in seeded.servers:

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from . import exceptions as exc
 from .exceptions import CloudError, EcsError, GatewayError, JobQueryError, NovaError
-from .faults import DROPS, FaultInjector
+from .faults import DROPS, ECS_FAULTS, LATE, FaultInjector
 from .gateway import Caller, Gateway
 from .responses import Responses, error_response
 from .urls import Route, match
@@ -100,6 +100,13 @@ class Dispatcher:
             log.exception("simulator handler failed for %s %s", request.method, request.path)
             failure = EcsError(500, exc.SYSTEM_ERROR, "System exception.")
             response = error_response(failure, plan.request_id)
+        if plan.fault in LATE:
+            late: CloudError = (
+                EcsError(500, exc.SYSTEM_ERROR, "System exception.")
+                if plan.fault == "late500"
+                else GatewayError(504, exc.REQUEST_ERROR, "Backend timeout")
+            )
+            response = error_response(late, plan.request_id)
         response.headers.append(("X-Request-Id", plan.request_id))
         return response
 
@@ -113,7 +120,10 @@ class Dispatcher:
                 exc.API_NOT_FOUND,
                 "The API does not exist or has not been published in the environment",
             )
-        if plan.fault is not None and plan.fault not in DROPS:
+        if plan.fault in ECS_FAULTS:
+            status, message = ECS_FAULTS[plan.fault]
+            raise EcsError(status, plan.fault, message)
+        if plan.fault is not None and plan.fault not in DROPS and plan.fault not in LATE:
             phrase = (
                 HTTPStatus(int(plan.fault)).phrase
                 if int(plan.fault) in _STATUSES

@@ -10,16 +10,26 @@ from typing import Final
 
 #: Kinds that are not HTTP statuses.
 DROPS: Final = ("reset", "lost", "slow")
+#: ECS-shaped refusals answered without processing (contract 3.2): status, message.
+ECS_FAULTS: Final = {
+    "Common.0024": (202, "Flow limit exceeded, please try again later."),
+    "Common.1503": (429, "The API flow control threshold has been reached."),
+    "Common.0001": (500, "System exception."),
+}
+#: Processed first, then answered with a 5xx: the POST's outcome is unknown to the caller.
+LATE: Final = ("late500", "late504")
 DEFAULT_SLOW_SECONDS: Final = 3.0
 _HELP: Final = (
-    "a fault spec is a comma-separated list of KIND=SHARE, where KIND is 429, a 5xx status "
-    "(500-599), reset, lost or slow, and SHARE a fraction of requests between 0 and 1; "
-    "slow_seconds=S sets the delay of slow answers (e.g. '500=0.1,429=0.05,reset=0.02')"
+    "a fault spec is a comma-separated list of KIND=SHARE, where KIND is 429 or a 5xx status "
+    "(500-599, gateway-shaped), Common.0024 (HTTP 202), Common.1503 (429), Common.0001 (500, "
+    "ECS-shaped), late500 or late504 (processed, then 500/504), reset, lost or slow, and SHARE "
+    "a fraction of requests between 0 and 1; slow_seconds=S sets the delay of slow answers "
+    "(e.g. '500=0.1,Common.0024=0.05,late500=0.02,reset=0.02')"
 )
 
 
 def _check_kind(kind: str) -> str:
-    if kind in DROPS:
+    if kind in DROPS or kind in ECS_FAULTS or kind in LATE:
         return kind
     if kind.isdigit() and (kind == "429" or 500 <= int(kind) <= 599) and len(kind) == 3:
         return kind
@@ -30,8 +40,11 @@ def _check_kind(kind: str) -> str:
 class FaultSpec:
     """Shares of requests that get each fault (each drawn once per ECS request).
 
-    ``429`` and ``5xx`` answer at once without processing; ``reset`` drops the connection
-    before processing; ``lost`` processes the request, then drops the connection instead of
+    ``429`` and ``5xx`` answer at once without processing, gateway-shaped; ``Common.0024``
+    (HTTP 202), ``Common.1503`` (429) and ``Common.0001`` (500) likewise, ECS-shaped;
+    ``late500`` (ECS ``Common.0001``) and ``late504`` (gateway ``APIGW.0201``) process the
+    request and then answer that error instead; ``reset`` drops the connection before
+    processing; ``lost`` processes the request, then drops the connection instead of
     answering; ``slow`` processes it and answers after ``slow_seconds``.
     """
 

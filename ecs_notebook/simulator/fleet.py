@@ -12,12 +12,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from ..model import is_server_id
+from ..model.ids import is_server_id
 from . import catalog
-from .resources import Server, derived_uuid
+from .resources import LOADABLE, Server, derived_uuid
 
 _KEYNAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_TOP_KEYS: Final = ("servers", "keypairs", "byol_supported")
+_TOP_KEYS: Final = ("servers", "keypairs", "byol_supported", "lenient_mode", "kms_keys")
 _SERVER_TYPES: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
     "name": str,
@@ -34,6 +34,8 @@ _SERVER_TYPES: Final[dict[str, type | tuple[type, ...]]] = {
     "key_name": (str, type(None)),
     "description": str,
     "enterprise_project_id": str,
+    "reinstall_fails": bool,
+    "unhealthy_after_reinstall": bool,
 }
 #: (role, share, flavors, os type) of generated fleets.
 _ROLES: Final = (
@@ -75,6 +77,10 @@ class Fleet:
     #: ``(name, owner user id or None for the simulator's user)``.
     keypairs: list[tuple[str, str | None]] = field(default_factory=list)
     byol_supported: bool | None = None
+    #: A region that reinstalls a running server sent without ``mode`` (not the default).
+    lenient_mode: bool | None = None
+    #: KMS key ids that exist (``__system__cmkid`` must be one of them).
+    kms_keys: list[str] = field(default_factory=list)
 
 
 def _ip(index: int, network: int = 0) -> str:
@@ -218,6 +224,16 @@ def _parse(data: Any, problems: list[str], *, region: str, now: float) -> Fleet:
         problems.append("byol_supported must be true or false")
         byol = None
     fleet.byol_supported = byol
+    lenient = data.get("lenient_mode")
+    if lenient is not None and not isinstance(lenient, bool):
+        problems.append("lenient_mode must be true or false")
+        lenient = None
+    fleet.lenient_mode = lenient
+    kms_keys = data.get("kms_keys", [])
+    if not isinstance(kms_keys, list) or not all(isinstance(k, str) for k in kms_keys):
+        problems.append("kms_keys must be a list of KMS key ids (strings)")
+        kms_keys = []
+    fleet.kms_keys = list(kms_keys)
     return fleet
 
 
@@ -238,8 +254,10 @@ def _server(
             problems.append(f"{where}.{key}: is required")
     if isinstance(raw.get("id"), str) and raw["id"] and not is_server_id(raw["id"]):
         problems.append(f"{where}.id: {raw['id']!r} is not a UUID")
-    if raw.get("status", "ACTIVE") not in ("ACTIVE", "SHUTOFF"):
-        problems.append(f"{where}.status: must be ACTIVE or SHUTOFF (got {raw['status']!r})")
+    if raw.get("status", "ACTIVE") not in LOADABLE:
+        problems.append(
+            f"{where}.status: must be one of {', '.join(LOADABLE)} (got {raw['status']!r})"
+        )
     if raw.get("os_type", "Linux") not in catalog.OS_TYPES:
         problems.append(f"{where}.os_type: must be Linux or Windows (got {raw['os_type']!r})")
     tags = raw.get("tags", [])
@@ -274,4 +292,6 @@ def _server(
         key_name=raw.get("key_name"),
         description=raw.get("description", ""),
         enterprise_project_id=raw.get("enterprise_project_id", "0"),
+        reinstall_fails=raw.get("reinstall_fails", False),
+        unhealthy_after_reinstall=raw.get("unhealthy_after_reinstall", False),
     )

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import hmac
 import threading
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from ..auth.signing import parse_authorization, parse_sdk_date, sign
 from ..secrets import Secret
 from .clock import Clock
 from .exceptions import (
     AK_LOCKED,
     AUTH_FAILED,
     SIGNATURE_FAIL,
+    TOKEN_EXPIRED,
     TOKEN_NOT_FOUND,
     GatewayError,
     auth_failed,
     throttled,
 )
 from .iam import IamModel
+from .signature import (
+    canonical_text,
+    expected_signature,
+    read_authorization,
+    read_date,
+    signature_matches,
+)
 from .wire import SimRequest
 
 MAX_SKEW: Final = 15 * 60.0
@@ -40,8 +46,10 @@ class Caller:
 class Gateway:
     """Checks every cloud request the way the APIG does before it reaches ECS.
 
-    Signatures are recomputed with the package's signer from the ``Host`` header as
-    received, the raw path and the decoded query pairs. Five consecutive signature
+    Signatures are recomputed by :mod:`.signature` (the gateway's own code) from the request
+    as received; ``host`` must be among the signed headers. A request with
+    ``X-Security-Token`` must be signed with the temporary AK/SK that token came with, before
+    it expires (contract 5.2b). Five consecutive signature
     failures lock the AK for five minutes. ``rate_limit`` (requests per second per AK or
     token user, burst of one second) answers ``APIGW.0308`` when exceeded.
     """
@@ -83,12 +91,11 @@ class Gateway:
         authorization = request.header("Authorization")
         if not authorization:
             raise GatewayError(401, AUTH_FAILED, TOKEN_NOT_FOUND)
-        self._verify_signature(request, authorization)
-        return Caller("aksk", self.access_key, self.user_id, None)
+        return self._verify_signature(request, authorization)
 
-    def _verify_signature(self, request: SimRequest, authorization: str) -> None:
+    def _verify_signature(self, request: SimRequest, authorization: str) -> Caller:
         try:
-            parsed = parse_authorization(authorization)
+            parsed = read_authorization(authorization)
         except ValueError as error:
             raise auth_failed(f"the Authorization header is malformed ({error})") from None
         now = self.clock()
@@ -96,40 +103,59 @@ class Gateway:
         with self._lock:
             if self._locked_until.get(access_key, 0.0) > now:
                 raise GatewayError(401, AUTH_FAILED, AK_LOCKED)
-        if access_key != self.access_key:
-            raise auth_failed(f"Get secretKey failed, ak: {access_key} not exist")
-        self._check_date(request.header("X-Sdk-Date"), now)
-        headers: dict[str, str] = {}
+        secret, caller = self._secret_for(access_key, request.header("X-Security-Token"), now)
+        date = request.header("X-Sdk-Date")
+        self._check_date(date, now)
+        if "host" not in parsed.signed_headers:
+            raise auth_failed("verify aksk signature fail: host must be a signed header")
+        signed: list[tuple[str, str]] = []
         for name in parsed.signed_headers:
             value = request.header(name)
-            if value is not None:
-                headers[name] = value
-        ok = "x-sdk-date" in headers and len(headers) == len(parsed.signed_headers)
-        if ok:
-            parts = sign(
-                request.method,
-                request.path,
-                request.query_pairs(),
-                headers,
-                request.body,
-                access_key=access_key,
-                secret_key=self._secret_key.reveal(),
-            )
-            ok = parts.signed_headers == ";".join(parsed.signed_headers) and hmac.compare_digest(
-                parts.signature, parsed.signature
+            if value is None or name != name.lower():
+                break
+            signed.append((name, value))
+        ok = "x-sdk-date" in parsed.signed_headers and len(signed) == len(parsed.signed_headers)
+        if ok and date is not None:
+            text = canonical_text(request.method, request.path, request.query, signed, request.body)
+            ok = signature_matches(
+                parsed.signature, expected_signature(text, date, secret.reveal())
             )
             if not ok:
-                self.last_signature_failure = parts.canonical_request
+                self.last_signature_failure = text
         self._count(access_key, ok, now)
         if not ok:
             raise GatewayError(401, AUTH_FAILED, SIGNATURE_FAIL)
+        return caller
+
+    def _secret_for(
+        self, access_key: str, security_token: str | None, now: float
+    ) -> tuple[Secret, Caller]:
+        if access_key == self.access_key:
+            if security_token:
+                raise auth_failed("the security token does not belong to this AK")
+            return self._secret_key, Caller("aksk", access_key, self.user_id, None)
+        temporary = self.iam.temporary(access_key)
+        if temporary is None:
+            raise auth_failed(f"Get secretKey failed, ak: {access_key} not exist")
+        if not security_token:
+            raise auth_failed("x-security-token not found: a temporary AK needs its token")
+        if not temporary.token_matches(security_token):
+            raise auth_failed("the security token does not match the temporary AK")
+        if now >= temporary.expires_at:
+            raise GatewayError(
+                401,
+                TOKEN_EXPIRED,
+                "The token must be updated: security token expires, expires_at: "
+                f"{temporary.expires_text}",
+            )
+        return temporary.secret, Caller("aksk", access_key, temporary.user_id, None)
 
     @staticmethod
     def _check_date(value: str | None, now: float) -> None:
         if value is None:
             raise auth_failed("x-sdk-date not found")
         try:
-            moment = parse_sdk_date(value).timestamp()
+            moment = read_date(value)
         except ValueError:
             raise auth_failed(
                 f"x-sdk-date {value!r} is not in the YYYYMMDDTHHMMSSZ format"

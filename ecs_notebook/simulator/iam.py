@@ -14,6 +14,10 @@ from .clock import Clock, iso_micro_naive
 from .exceptions import TOKEN_EXPIRED, GatewayError, IamError, auth_failed
 
 TOKEN_LIFETIME: Final = 24 * 3600.0
+#: ``duration_seconds`` of a temporary AK/SK: 900 to 86400, default 900 (contract 5.2b).
+TEMPORARY_DEFAULT: Final = 900
+TEMPORARY_RANGE: Final = (900, 86400)
+_AK_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,27 @@ class Token:
     project_id: str | None
     issued_at: float
     expires_at: float
+
+
+@dataclass(frozen=True)
+class TemporaryCredential:
+    """A temporary AK/SK and the hash of its security token (the token is not kept)."""
+
+    access: str
+    secret: Secret
+    token_hash: str
+    user_id: str
+    expires_at: float
+
+    def token_matches(self, token: str) -> bool:
+        """Whether ``token`` is this credential's security token."""
+        given = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+        return hmac.compare_digest(given, self.token_hash)
+
+    @property
+    def expires_text(self) -> str:
+        """``expires_at`` as IAM writes it (ISO 8601, microseconds, ``Z``)."""
+        return iso_micro_naive(self.expires_at) + "Z"
 
 
 def _bad_request(message: str) -> IamError:
@@ -59,6 +84,7 @@ class IamModel:
         self.clock = clock
         self.token_lifetime = token_lifetime
         self._tokens: dict[str, Token] = {}
+        self._temporary: dict[str, TemporaryCredential] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -157,6 +183,49 @@ class IamModel:
                 401, TOKEN_EXPIRED, f"The token must be updated: token expires, expires_at: {stamp}"
             )
         return token
+
+    def create_temporary(self, body: object) -> dict[str, Any]:
+        """``POST /v3.0/OS-CREDENTIAL/securitytokens`` (the caller is already authenticated).
+
+        Body ``{"auth": {"identity": {"methods": ["token"], "token": {"duration_seconds":
+        ...}}}}``; answers ``{"credential": {access, secret, securitytoken, expires_at}}``.
+        """
+        identity = _get(_get(body, "auth"), "identity")
+        methods = _get(identity, "methods")
+        if not isinstance(methods, list) or "token" not in methods:
+            raise _bad_request("auth.identity.methods must include token")
+        duration: Any = _get(_get(identity, "token"), "duration_seconds")
+        if duration is None:
+            duration = TEMPORARY_DEFAULT
+        try:
+            seconds = int(duration)
+        except (TypeError, ValueError):
+            seconds = -1
+        low, high = TEMPORARY_RANGE
+        if isinstance(duration, bool) or not low <= seconds <= high:
+            raise _bad_request(f"duration_seconds must be an integer from {low} to {high}")
+        access = "".join(secrets.choice(_AK_ALPHABET) for _ in range(20))
+        secret = secrets.token_urlsafe(30)
+        token = "gQpsim" + secrets.token_urlsafe(120)
+        expires = self.clock() + seconds
+        credential = TemporaryCredential(
+            access, Secret(secret), self._key(token), self.user_id, expires
+        )
+        with self._lock:
+            self._temporary[access] = credential
+        return {
+            "credential": {
+                "access": access,
+                "secret": secret,
+                "securitytoken": token,
+                "expires_at": credential.expires_text,
+            }
+        }
+
+    def temporary(self, access: str) -> TemporaryCredential | None:
+        """The temporary credential of ``access``, if IAM issued one."""
+        with self._lock:
+            return self._temporary.get(access)
 
     def projects(self) -> dict[str, Any]:
         """``GET /v3/auth/projects``: the projects the caller can use."""

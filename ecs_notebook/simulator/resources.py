@@ -48,6 +48,25 @@ RESTING: Final = {
     "ACTIVE": ("active", 1),
     "SHUTOFF": ("stopped", 4),
 }
+#: Statuses a fleet file may load a server in (contract 4.1, 4.3; ``DELETED`` is admin-only
+#: and ``REBUILD`` only comes from a reinstall): vm state, task state, power state.
+LOADABLE: Final[dict[str, tuple[str, str | None, int]]] = {
+    "ACTIVE": ("active", None, 1),
+    "SHUTOFF": ("stopped", None, 4),
+    "ERROR": ("error", None, 0),
+    "BUILD": ("building", "spawning", 0),
+    "REBOOT": ("active", "rebooting", 1),
+    "HARD_REBOOT": ("active", "rebooting_hard", 1),
+    "MIGRATING": ("active", "migrating", 1),
+    "RESIZE": ("active", "resize_prep", 1),
+    "VERIFY_RESIZE": ("resized", None, 1),
+    "REVERT_RESIZE": ("resized", "resize_reverting", 1),
+    "SHELVED": ("shelved", None, 4),
+    "SHELVED_OFFLOADED": ("shelved_offloaded", None, 4),
+    "UNKNOWN": ("unknown", None, 0),
+}
+#: The sub-job type of a reinstall (the contract documents none; ours, opaque).
+SUB_JOB_TYPE: Final = "reinstallOSSingle"
 
 
 @dataclass(eq=False)
@@ -66,6 +85,7 @@ class Job:
     error_code: str | None = None
     fail_reason: str | None = None
     job_type: str = JOB_TYPE
+    sub_job_id: str = ""
     settled: bool = False
 
     def status(self, now: float) -> str:
@@ -88,18 +108,38 @@ class Job:
         return self.phases[-1] if self.phases else None
 
     def to_dict(self, now: float) -> dict[str, Any]:
-        """The ``GET /v1/{project_id}/jobs/{job_id}`` body (contract 2.1)."""
+        """The ``GET /v1/{project_id}/jobs/{job_id}`` body (contract 2.1).
+
+        One sub-job (the single server's reinstall) carries the failure code and reason
+        too, with ``entities.errorcode_message`` as the documented sub-job failure cause.
+        """
         status = self.status(now)
         failed = status == "FAIL"
+        ended = status in TERMINAL
+        error_code = self.error_code if failed else None
+        fail_reason = self.fail_reason if failed else None
+        sub_entities: dict[str, Any] = {"server_id": self.server_id}
+        if failed:
+            sub_entities["errorcode_message"] = fail_reason
+        sub_job = {
+            "status": status,
+            "job_id": self.sub_job_id or self.id[::-1],
+            "job_type": SUB_JOB_TYPE,
+            "begin_time": iso_ms(self.running_at) if status != "INIT" else "",
+            "end_time": iso_ms(self.end) if ended else "",
+            "error_code": error_code,
+            "fail_reason": fail_reason,
+            "entities": sub_entities,
+        }
         return {
             "status": status,
             "job_id": self.id,
             "job_type": self.job_type,
             "begin_time": iso_ms(self.begin),
-            "end_time": iso_ms(self.end) if status in TERMINAL else "",
-            "error_code": self.error_code if failed else None,
-            "fail_reason": self.fail_reason if failed else None,
-            "entities": {"server_id": self.server_id},
+            "end_time": iso_ms(self.end) if ended else "",
+            "error_code": error_code,
+            "fail_reason": fail_reason,
+            "entities": {"server_id": self.server_id, "sub_jobs_total": 1, "sub_jobs": [sub_job]},
         }
 
 
@@ -113,6 +153,8 @@ def plan_job(
     stop_first: bool,
     fail: tuple[str, str] | None,
     new_key_name: str | None,
+    sub_job_id: str = "",
+    unhealthy: bool = False,
 ) -> Job:
     """Lay out a reinstall's timeline.
 
@@ -121,7 +163,8 @@ def plan_job(
     stopped, ``powering-on``, and ends ``ACTIVE`` again. Otherwise it stays in its power
     state through ``rebuilding`` -> ``rebuild_block_device_mapping`` -> ``rebuild_spawning``.
     A failing job (``fail`` = error code, reason) stops halfway; the server goes back to
-    its resting status (``SHUTOFF`` if it was stopped for the reinstall).
+    its resting status (``SHUTOFF`` if it was stopped for the reinstall). ``unhealthy``: the
+    job succeeds, then the server is left in ``ERROR`` instead of its resting status.
     """
     if stop_first:
         steps = [
@@ -147,6 +190,8 @@ def plan_job(
         final = "SHUTOFF" if stop_first else resting_status
         cut = [p for p in steps if p.until < share]
         steps = [*cut, steps[len(cut)]._replace(until=share)]
+    if unhealthy and fail is None:
+        final = "ERROR"
     phases = tuple(p._replace(until=begin + p.until * duration) for p in steps)
     return Job(
         id=job_id,
@@ -160,6 +205,7 @@ def plan_job(
         new_key_name=new_key_name,
         error_code=fail[0] if fail else None,
         fail_reason=fail[1] if fail else None,
+        sub_job_id=sub_job_id,
     )
 
 
@@ -177,6 +223,9 @@ class Server:
     locked: bool = False
     system_disk: bool = True
     cloud_init: bool = True
+    reinstall_fails: bool = False
+    unhealthy_after_reinstall: bool = False
+    fault_message: str = "The ECS is in an abnormal state."
     tags: list[str] = field(default_factory=list)
     private_ip: str = "192.168.0.10"
     vpc_id: str = ""
@@ -214,8 +263,8 @@ class Server:
         phase = self.job.phase(now) if self.job is not None else None
         if phase is not None:
             return phase
-        vm_state, power = RESTING.get(self.status, ("error", 0))
-        return Phase(now, self.status, vm_state, None, power)
+        vm_state, task_state, power = LOADABLE.get(self.status, ("error", None, 0))
+        return Phase(now, self.status, vm_state, task_state, power)
 
     def derived(self, project_id: str) -> _Derived:
         """Ids that follow from the server's (computed once, on first use)."""
@@ -262,7 +311,15 @@ class Server:
                     "delete_on_termination": "true",
                 }
             )
+        extra: dict[str, Any] = {}
+        if look.status == "ERROR":
+            extra["fault"] = {
+                "code": 500,
+                "message": self.fault_message,
+                "created": iso_seconds(self.updated),
+            }
         return {
+            **extra,
             "id": self.id,
             "name": self.name,
             "description": self.description,

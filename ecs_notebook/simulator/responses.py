@@ -13,6 +13,9 @@ from .wire import SimRequest, SimResponse
 
 
 def _json_body(request: SimRequest) -> Any:
+    kind = (request.header("Content-Type") or "").partition(";")[0].strip().lower()
+    if kind != "application/json":
+        raise invalid(f"the Content-Type must be application/json (got {kind or 'none'!r})")
     try:
         return json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -76,6 +79,14 @@ class Responses:
         nocatalog = dict(request.query_pairs()).get("nocatalog", "").lower() == "true"
         token, payload = self.iam.login(body, nocatalog=nocatalog)
         return SimResponse.json(201, payload, {"X-Subject-Token": token})
+
+    def create_security_token(self, request: SimRequest, params: dict[str, str]) -> SimResponse:
+        """``POST /v3.0/OS-CREDENTIAL/securitytokens``: 201 with a temporary AK/SK and token."""
+        try:
+            body = json.loads(request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise IamError(400, "Bad Request", "The request body is not valid JSON.") from None
+        return SimResponse.json(201, self.iam.create_temporary(body))
 
     def list_auth_projects(self, request: SimRequest, params: dict[str, str]) -> SimResponse:
         """``GET /v3/auth/projects``."""

@@ -19,6 +19,7 @@ from ..client import SyncEcsClient
 from ..errors import ConfigurationError
 from ..regions import ENV_REGION
 from ..simulator import Simulator
+from ..simulator.models import CLOUD_JOB_SECONDS
 from .console import DEMO_SCHEDULE, Console, console, simulator_client
 from .styles import esc
 
@@ -57,7 +58,11 @@ class Target:
     def banner(self) -> Any:
         """A banner widget that nobody can mistake: green for the simulator, red for the cloud."""
         if self.simulator is not None:
-            colour, note = "#1b5e20", "no cloud account is used; nothing real is reinstalled"
+            colour = "#1b5e20"
+            note = (
+                "no cloud account is used; nothing real is reinstalled. "
+                + reinstall_duration_note(self.simulator)
+            )
         else:
             colour, note = "#b71c1c", "requests reinstall REAL servers and wipe their system disks"
         html = (
@@ -66,6 +71,15 @@ class Target:
             f"<br><span>{esc(note)}</span></div>"
         )
         return widgets.HTML(html).add_class("ecs-target-banner")
+
+
+def reinstall_duration_note(sim: Simulator) -> str:
+    """How long a reinstall takes here, and in the cloud (runbooks shorten it for teaching)."""
+    cloud = CLOUD_JOB_SECONDS / 60
+    return (
+        f"A reinstall takes about {sim.model.job_seconds:g} s here; "
+        f"in the cloud it takes minutes (about {cloud:.1f} min)."
+    )
 
 
 def connect_target(
@@ -77,7 +91,11 @@ def connect_target(
     env: Mapping[str, str] | None = None,
     **simulator_options: Any,
 ) -> Target:
-    """The cloud when credentials are in the environment, else a fresh in-process simulator."""
+    """The cloud when credentials are in the environment, else a fresh in-process simulator.
+
+    ``job_seconds`` is the simulator's short teaching duration (a reinstall in the cloud
+    takes minutes; the banner says both).
+    """
     env = os.environ if env is None else env
     choice = env.get(ENV_TARGET, "").strip().lower()
     if choice not in ("", "simulator", "cloud"):

@@ -25,6 +25,7 @@ WINDOWS = "66666666-6666-4666-8666-666666666666"
 UNKNOWN_SERVER = "99999999-9999-4999-8999-999999999999"
 OTHER_USER = "0123456789abcdef0123456789abcdef"
 GOOD_PASSWORD = "Abcd@1234xyz"
+KMS_KEY = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 
 FLEET: dict[str, Any] = {
     "servers": [
@@ -41,6 +42,7 @@ FLEET: dict[str, Any] = {
         {"id": WINDOWS, "name": "win-01", "os_type": "Windows", "private_ip": "10.9.9.9"},
     ],
     "keypairs": [{"name": "KeyPair-other", "userid": OTHER_USER}],
+    "kms_keys": [KMS_KEY],
 }
 
 
@@ -126,8 +128,14 @@ def body(**option: Any) -> dict[str, Any]:
 
 
 def key_body(sim: Simulator, **extra: Any) -> dict[str, Any]:
-    """A valid key-pair body."""
-    return body(keyname=sim.keypair_name, userid=sim.user_id, **extra)
+    """A valid key-pair body (``mode=withStopServer`` unless ``extra`` says otherwise)."""
+    option: dict[str, Any] = {
+        "keyname": sim.keypair_name,
+        "userid": sim.user_id,
+        "mode": "withStopServer",
+    }
+    option.update(extra)
+    return body(**option)
 
 
 @pytest.fixture(scope="session")

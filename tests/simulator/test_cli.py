@@ -113,7 +113,8 @@ def test_add_arguments_defaults() -> None:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     args = parser.parse_args([])
-    assert (args.host, args.port, args.servers, args.job_seconds) == ("127.0.0.1", 8765, 20, 20.0)
+    assert (args.host, args.port, args.servers, args.job_seconds) == ("127.0.0.1", 8765, 20, 270.0)
+    assert args.lenient_mode is None
     assert args.faults is None and args.rate_limit is None and args.fleet is None
     args = parser.parse_args(["--faults", "429=0.5", "--latency-ms", "30", "--seed", "4"])
     assert str(args.faults) == "429=0.5" and args.latency_ms == 30 and args.seed == 4

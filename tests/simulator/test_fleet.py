@@ -49,7 +49,7 @@ def test_fleet_file(tmp_path: Path) -> None:
         ({"server": []}, "unknown key 'server'"),
         ({"servers": [{"name": "a"}]}, r"servers\[0\]\.id: is required"),
         ({"servers": [{"id": "abc", "name": "a"}]}, "not a UUID"),
-        ({"servers": [{"id": HEALTHY, "name": "a", "status": "RUNNING"}]}, "ACTIVE or SHUTOFF"),
+        ({"servers": [{"id": HEALTHY, "name": "a", "status": "RUNNING"}]}, "one of ACTIVE, SHUTOFF, ERROR"),
         ({"servers": [{"id": HEALTHY, "name": "a", "locked": "yes"}]}, r"locked: wrong type str"),
         ({"servers": [{"id": HEALTHY, "name": "a", "flavor": "huge"}]}, "unknown flavor"),
         ({"servers": [{"id": HEALTHY, "name": "a", "os_type": "BSD"}]}, "Linux or Windows"),

@@ -114,13 +114,13 @@ async def test_filters_on_the_small_fleet(client: httpx.AsyncClient, sim: Simula
 async def test_transient_status_is_folded(
     client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
-    assert (await client.post(reinstall_path(sim, HEALTHY), json=key_body(sim))).status_code == 200
+    assert (await client.post(reinstall_path(sim, STOPPED), json=key_body(sim))).status_code == 200
     clock.advance(2)
     rebuilding = await listing(client, sim, status="REBUILD")
-    assert [s["id"] for s in rebuilding["servers"]] == [HEALTHY]
-    assert HEALTHY in [s["id"] for s in (await listing(client, sim, status="ACTIVE"))["servers"]]
-    assert HEALTHY not in [
-        s["id"] for s in (await listing(client, sim, status="SHUTOFF"))["servers"]
+    assert [s["id"] for s in rebuilding["servers"]] == [STOPPED]
+    assert STOPPED in [s["id"] for s in (await listing(client, sim, status="SHUTOFF"))["servers"]]
+    assert STOPPED not in [
+        s["id"] for s in (await listing(client, sim, status="ACTIVE"))["servers"]
     ]
 
 

@@ -16,6 +16,7 @@ from .conftest import (
     FLEET,
     GOOD_PASSWORD,
     HEALTHY,
+    KMS_KEY,
     LOCKED,
     NO_CLOUD_INIT,
     NO_DISK,
@@ -99,15 +100,26 @@ async def test_stopped_server_stays_stopped(
     assert (await server(client, sim, STOPPED))["status"] == "SHUTOFF"
 
 
-async def test_running_server_without_mode_is_rebuilt_in_place(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+async def test_running_server_without_mode_is_refused_with_0100(
+    client: httpx.AsyncClient, sim: Simulator
 ) -> None:
     response = await reinstall(client, sim, HEALTHY, body(adminpass=GOOD_PASSWORD))
-    assert response.status_code == 200
-    detail = await server(client, sim, HEALTHY)
-    assert (detail["status"], detail["OS-EXT-STS:vm_state"]) == ("REBUILD", "active")
-    clock.advance(10)
-    assert (await server(client, sim, HEALTHY))["status"] == "ACTIVE"
+    assert ecs_error(response) == (400, "Ecs.0100")
+    assert "withStopServer" in response.json()["error"]["message"]
+    assert sim.state()["jobs"] == {}
+
+
+async def test_lenient_region_rebuilds_a_running_server_in_place(clock: ManualClock) -> None:
+    sim = Simulator(fleet={**FLEET, "lenient_mode": True}, clock=clock, job_seconds=10)
+    async with httpx.AsyncClient(
+        transport=sim.transport(), base_url=sim.endpoint, auth=auth_for(sim)
+    ) as client:
+        response = await reinstall(client, sim, HEALTHY, body(adminpass=GOOD_PASSWORD))
+        assert response.status_code == 200
+        detail = await server(client, sim, HEALTHY)
+        assert (detail["status"], detail["OS-EXT-STS:vm_state"]) == ("REBUILD", "active")
+        clock.advance(15)
+        assert (await server(client, sim, HEALTHY))["status"] == "ACTIVE"
 
 
 async def test_busy_server_is_refused_with_0603(
@@ -145,10 +157,34 @@ REFUSALS = [
     pytest.param(LOCKED, body(adminpass=GOOD_PASSWORD), 400, "Ecs.0605", id="locked"),
     pytest.param(NO_DISK, body(adminpass=GOOD_PASSWORD), 400, "Ecs.0105", id="no-system-disk"),
     pytest.param(
-        HEALTHY, body(keyname="KeyPair-nope", userid=OTHER_USER), 400, "Ecs.0314", id="unknown-key"
+        STOPPED, body(keyname="KeyPair-nope", userid=OTHER_USER), 400, "Ecs.0314", id="unknown-key"
     ),
     pytest.param(
-        HEALTHY, body(keyname="KeyPair-other", userid="f" * 32), 400, "Ecs.0314", id="foreign-key"
+        STOPPED, body(keyname="KeyPair-other", userid="f" * 32), 400, "Ecs.0314", id="foreign-key"
+    ),
+    pytest.param(
+        STOPPED, body(keyname="team key", userid=OTHER_USER), 400, "Ecs.0314", id="spaced-key"
+    ),
+    pytest.param(HEALTHY, body(adminpass=GOOD_PASSWORD), 400, "Ecs.0100", id="running-no-mode"),
+    pytest.param(
+        STOPPED, body(adminpass=GOOD_PASSWORD, mode=""), 400, "Ecs.0005", id="empty-mode"
+    ),
+    pytest.param(
+        STOPPED,
+        body(
+            adminpass=GOOD_PASSWORD,
+            metadata={"__system__encrypted": "1", "__system__cmkid": "d" * 36},
+        ),
+        400,
+        "Ecs.0912",
+        id="unknown-kms-key",
+    ),
+    pytest.param(
+        STOPPED,
+        body(adminpass=GOOD_PASSWORD, metadata={"__system__encrypted": "1"}),
+        400,
+        "Ecs.0005",
+        id="encrypted-without-cmkid",
     ),
     pytest.param(HEALTHY, body(adminpass="short"), 400, "Ecs.0011", id="password-short"),
     pytest.param(
@@ -157,12 +193,8 @@ REFUSALS = [
     pytest.param(
         WINDOWS, body(adminpass="Administrator1!"), 400, "Ecs.0011", id="password-windows-user"
     ),
-    pytest.param(
-        HEALTHY, {"os-reinstall": {}, "extra": 1}, 400, "Ecs.0005", id="unknown-top-field"
-    ),
-    pytest.param(
-        HEALTHY, body(adminpass=GOOD_PASSWORD, colour="red"), 400, "Ecs.0005", id="unknown-field"
-    ),
+    pytest.param(HEALTHY, {"os-reinstall": {}, "extra": 1}, 400, "Ecs.0005", id="empty-option"),
+    pytest.param(HEALTHY, {"os_reinstall": {}}, 400, "Ecs.0005", id="no-os-reinstall"),
     pytest.param(
         HEALTHY,
         body(adminpass=GOOD_PASSWORD, keyname="KeyPair-demo", userid=OTHER_USER),
@@ -196,7 +228,8 @@ REFUSALS = [
     pytest.param(
         HEALTHY, body(metadata={"user_data": "not base64!"}), 400, "Ecs.0005", id="user-data-b64"
     ),
-    pytest.param(HEALTHY, body(adminpass=12345678), 400, "Ecs.0005", id="wrong-type"),
+    pytest.param(HEALTHY, body(adminpass=["Abcd@1234"]), 400, "Ecs.0005", id="wrong-type"),
+    pytest.param(HEALTHY, body(adminpass=12345678), 400, "Ecs.0011", id="number-as-password"),
     pytest.param(HEALTHY, ["os-reinstall"], 400, "Ecs.0005", id="not-an-object"),
     pytest.param(
         UNKNOWN_SERVER, body(adminpass=GOOD_PASSWORD), 404, "Ecs.0114", id="unknown-server"
@@ -229,14 +262,14 @@ async def test_user_data_at_the_limit_is_accepted(
 ) -> None:
     exact = base64.b64encode(b"x" * (32 * 1024)).decode()
     assert (
-        await reinstall(client, sim, HEALTHY, body(metadata={"user_data": exact}))
+        await reinstall(client, sim, STOPPED, body(metadata={"user_data": exact}))
     ).status_code == 200
 
 
 async def test_encryption_with_cmk_and_byol_accepted(
     client: httpx.AsyncClient, sim: Simulator
 ) -> None:
-    meta = {"__system__encrypted": "1", "__system__cmkid": "c" * 36, "BYOL": "true"}
+    meta = {"__system__encrypted": "1", "__system__cmkid": KMS_KEY, "BYOL": "true"}
     assert (await reinstall(client, sim, HEALTHY, key_body(sim, metadata=meta))).status_code == 200
 
 
@@ -249,22 +282,11 @@ async def test_byol_refused_where_unsupported(clock: ManualClock) -> None:
     assert ecs_error(response) == (400, "Ecs.0090")
 
 
-async def test_stopped_only_region_rule(clock: ManualClock) -> None:
-    sim = Simulator(fleet=FLEET, stopped_only=True, clock=clock, job_seconds=1, job_jitter=0)
-    async with httpx.AsyncClient(
-        transport=sim.transport(), base_url=sim.endpoint, auth=auth_for(sim)
-    ) as client:
-        refused = await reinstall(client, sim, HEALTHY, key_body(sim))
-        assert ecs_error(refused) == (400, "Ecs.0100")
-        assert (await reinstall(client, sim, STOPPED, key_body(sim))).status_code == 200
-        assert (
-            await reinstall(client, sim, HEALTHY, key_body(sim, mode="withStopServer"))
-        ).status_code == 200
-
-
-def test_stopped_only_defaults_from_the_region() -> None:
-    assert Simulator(servers=1, region="tr-central-201").model.stopped_only
-    assert not Simulator(servers=1).model.stopped_only
+async def test_lenient_mode_switch_wins_over_the_fleet(clock: ManualClock) -> None:
+    lenient = {**FLEET, "lenient_mode": True}
+    assert Simulator(fleet=lenient, clock=clock).model.lenient_mode
+    assert not Simulator(fleet=lenient, clock=clock, lenient_mode=False).model.lenient_mode
+    assert not Simulator(servers=1, region="sim-1").model.lenient_mode
 
 
 async def test_unknown_job_is_common_0011(client: httpx.AsyncClient, sim: Simulator) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from ecs_notebook.simulator import Simulator
+from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import (
     FLEET,
@@ -19,6 +18,7 @@ from .conftest import (
     NO_CLOUD_INIT,
     NO_DISK,
     OTHER_USER,
+    STOPPED,
     UNKNOWN_SERVER,
 )
 
@@ -49,7 +49,7 @@ def make_client(sdk: dict[str, ModuleType], sim: Simulator, url: str, **override
 
 @pytest.fixture
 def served(sdk: dict[str, ModuleType]) -> Iterator[tuple[Simulator, str, Any]]:
-    sim = Simulator(fleet=FLEET, seed=9, job_seconds=0.4, job_jitter=0.1)
+    sim = Simulator(fleet=FLEET, seed=9, job_seconds=10, job_jitter=0.1, clock=ManualClock())
     with sim.serve() as url:
         yield sim, url, make_client(sdk, sim, url)
 
@@ -71,7 +71,8 @@ def reinstall(sdk: dict[str, ModuleType], client: Any, server_id: str, **fields:
 
 def test_sdk_reinstall_poll_and_page(sdk: dict[str, ModuleType]) -> None:
     ecs = sdk["ecs"]
-    sim = Simulator(servers=120, seed=2, job_seconds=0.4, job_jitter=0.1)
+    clock = ManualClock()
+    sim = Simulator(servers=120, seed=2, job_seconds=10, job_jitter=0.1, clock=clock)
     server_id = sim.server_ids()[0]
     with sim.serve() as url:
         client = make_client(sdk, sim, url)
@@ -84,13 +85,12 @@ def test_sdk_reinstall_poll_and_page(sdk: dict[str, ModuleType]) -> None:
             mode="withStopServer",
         ).job_id
         statuses = []
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        for _ in range(30):
             job = client.show_job(ecs.ShowJobRequest(job_id=job_id))
             statuses.append(job.status)
             if job.status in ("SUCCESS", "FAIL"):
                 break
-            time.sleep(0.05)
+            clock.advance(1.0)
         assert statuses[-1] == "SUCCESS" and "RUNNING" in statuses
         assert job.entities.server_id == server_id and job.end_time.endswith("Z")
         shown = client.show_server(ecs.ShowServerRequest(server_id=server_id)).server
@@ -122,10 +122,24 @@ REFUSALS = [
     pytest.param(LOCKED, {"adminpass": GOOD_PASSWORD}, 400, "Ecs.0605", id="locked"),
     pytest.param(NO_DISK, {"adminpass": GOOD_PASSWORD}, 400, "Ecs.0105", id="no-disk"),
     pytest.param(
-        HEALTHY, {"keyname": "KeyPair-nope", "userid": OTHER_USER}, 400, "Ecs.0314", id="no-key"
+        STOPPED, {"keyname": "KeyPair-nope", "userid": OTHER_USER}, 400, "Ecs.0314", id="no-key"
     ),
     pytest.param(
-        HEALTHY, {"keyname": "KeyPair-demo", "userid": OTHER_USER}, 400, "Ecs.0314", id="not-owner"
+        STOPPED, {"keyname": "KeyPair-demo", "userid": OTHER_USER}, 400, "Ecs.0314", id="not-owner"
+    ),
+    pytest.param(HEALTHY, {"adminpass": GOOD_PASSWORD}, 400, "Ecs.0100", id="running-no-mode"),
+    pytest.param(
+        STOPPED, {"adminpass": GOOD_PASSWORD, "mode": ""}, 400, "Ecs.0005", id="empty-mode"
+    ),
+    pytest.param(
+        STOPPED,
+        {
+            "adminpass": GOOD_PASSWORD,
+            "metadata": {"system__encrypted": "1", "system__cmkid": "d" * 36},
+        },
+        400,
+        "Ecs.0912",
+        id="unknown-kms-key",
     ),
     pytest.param(HEALTHY, {"adminpass": "weak"}, 400, "Ecs.0011", id="password"),
     pytest.param(
@@ -210,9 +224,15 @@ def test_sdk_image_without_cloud_init_fails_in_the_job(
 ) -> None:
     sim, _, client = served
     job_id = reinstall(
-        sdk, client, NO_CLOUD_INIT, keyname=sim.keypair_name, userid=sim.user_id
+        sdk,
+        client,
+        NO_CLOUD_INIT,
+        keyname=sim.keypair_name,
+        userid=sim.user_id,
+        mode="withStopServer",
     ).job_id
-    time.sleep(0.4)
+    assert isinstance(sim.clock, ManualClock)
+    sim.clock.advance(12)
     job = client.show_job(sdk["ecs"].ShowJobRequest(job_id=job_id))
     assert job.status == "FAIL" and job.error_code == "Ecs.0007" and job.fail_reason
 
