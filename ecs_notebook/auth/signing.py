@@ -79,11 +79,16 @@ def _signed_header_items(headers: Mapping[str, str]) -> list[tuple[str, str]]:
 
 
 def payload_hash(body: bytes, headers: Mapping[str, str]) -> str:
-    """SHA-256 of the body, or the unsigned-payload marker when the headers ask for it."""
+    """SHA-256 of the body, or the marker the headers give for a non-empty body (as the SDK).
+
+    An empty body always hashes to the empty SHA-256, whatever the headers say.
+    """
+    if not body:
+        return EMPTY_SHA256
     for name, value in headers.items():
-        if name.lower() == CONTENT_SHA256_HEADER.lower() and value == UNSIGNED_PAYLOAD:
-            return UNSIGNED_PAYLOAD
-    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+        if name.lower() == CONTENT_SHA256_HEADER.lower():
+            return value
+    return hashlib.sha256(body).hexdigest()
 
 
 def canonical_request(

@@ -43,7 +43,7 @@ KEYPAIR_NOT_FOUND: Final = Refusal(400, "Ecs.0314", "3.2, 4.5", "key pair does n
 WITH_STOP_SERVER: Final = "withStopServer"
 PASSWORD_MIN: Final = 8
 PASSWORD_MAX: Final = 26
-PASSWORD_SPECIALS: Final = "!@$%^-_=+[{}]:,./?"
+PASSWORD_SPECIALS: Final = "!@$%^-_=+[{}]:,./?"  # noqa: S105 (a character set)
 WINDOWS_USER: Final = "Administrator"
 USER_DATA_MAX: Final = 32 * 1024
 CMK_ID_LENGTH: Final = 36
@@ -68,7 +68,7 @@ FIELDS: Final = (
     Field("userid", OPTION, "1.2"),
     Field("mode", OPTION, "1.2", enum=(WITH_STOP_SERVER,)),
     Field("user_data", METADATA, "1.2"),
-    Field("BYOL", METADATA, "1.2 (spec: any value but \"true\" is invalid), 9.4", enum=("true",)),
+    Field("BYOL", METADATA, '1.2 (spec: any value but "true" is invalid), 9.4', enum=("true",)),
     Field("__system__encrypted", METADATA, "1.2", enum=("0", "1")),
     Field("__system__cmkid", METADATA, "1.2", length=CMK_ID_LENGTH),
 )
@@ -154,7 +154,9 @@ def password_problems(password: str, os_type: str | None) -> list[str]:
         lowered = password.lower()
         parts = {user[i : i + 3] for i in range(len(user) - 2)}
         if user[::-1] in lowered or any(p in lowered for p in parts):
-            problems.append("password must not contain the user name, its reverse or 3 of its letters")
+            problems.append(
+                "password must not contain the user name, its reverse or 3 of its letters"
+            )
     return problems
 
 
@@ -185,7 +187,7 @@ RULES: Final = (
     ),
     Rule(
         "1.2 (__system__cmkid)",
-        "metadata.__system__cmkid is required when __system__encrypted is \"1\"",
+        'metadata.__system__cmkid is required when __system__encrypted is "1"',
         lambda b: b.encrypted and b.cmk_id is None,
     ),
 )

@@ -52,7 +52,8 @@ class Simulator:
     or a JSON file path (see :mod:`.fleet`). Jobs last ``job_seconds`` ± ``job_jitter``
     (a fraction): by default minutes, as in the cloud; tests and runbooks pass less.
     ``lenient_mode`` (default: the fleet's ``lenient_mode``, else false) models a region that
-    reinstalls a running server sent without ``mode``; by default that is ``Ecs.0100``. ``rate_limit`` is requests per second per AK/token user. ``faults`` is a
+    reinstalls a running server sent without ``mode``; by default that is ``Ecs.0100``.
+    ``rate_limit`` is requests per second per AK/token user. ``faults`` is a
     :class:`FaultSpec` or its text form. Credentials not given are made up; the project
     and user ids derive from ``seed``. ``clock`` (POSIX seconds) drives all state.
     """

@@ -112,7 +112,9 @@ def expected_signature(canonical: str, date: str, secret_key: str) -> str:
     """Hex HMAC-SHA256 of the string to sign, keyed with the secret key."""
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     string_to_sign = f"{ALGORITHM}\n{date}\n{digest}"
-    return hmac.new(secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), "sha256").hexdigest()
+    return hmac.new(
+        secret_key.encode("utf-8"), string_to_sign.encode("utf-8"), "sha256"
+    ).hexdigest()
 
 
 def signature_matches(given: str, expected: str) -> bool:

@@ -52,9 +52,7 @@ ROUTES: Final = (
     Route("GET", "/v2.1/{project_id}/os-keypairs/{keypair_name}", "show_keypair", "nova"),
     Route("POST", "/v3/auth/tokens", "create_token", "iam", ecs=False, auth=False),
     Route("GET", "/v3/auth/projects", "list_auth_projects", "iam", ecs=False),
-    Route(
-        "POST", "/v3.0/OS-CREDENTIAL/securitytokens", "create_security_token", "iam", ecs=False
-    ),
+    Route("POST", "/v3.0/OS-CREDENTIAL/securitytokens", "create_security_token", "iam", ecs=False),
 )
 
 

@@ -150,6 +150,9 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
         "credentials": "huaweicloudsdkcore.auth.credentials",
         "http_config": "huaweicloudsdkcore.http.http_config",
         "exceptions": "huaweicloudsdkcore.exceptions.exceptions",
+        "signer": "huaweicloudsdkcore.signer.signer",
+        "sdk_request": "huaweicloudsdkcore.sdk_request",
+        "http_utils": "huaweicloudsdkcore.utils.http_utils",
     }
     old = os.environ.get("HOME")
     os.environ["HOME"] = str(tmp_path_factory.mktemp("sdk-home"))

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -72,10 +71,8 @@ def test_env_credentials_and_clean_stop(stop: signal.Signals) -> None:
         auth = SignedAuth("ENVACCESSKEY00000000", ENV_SK)
         response = httpx.get(f"{url}/v1/{'ab' * 16}/cloudservers/detail", auth=auth)
         assert response.status_code == 200 and response.json()["count"] == 5
-        started = time.monotonic()
         process.send_signal(stop)
         assert process.wait(timeout=10) == 0
-        assert time.monotonic() - started < 5
         assert process.stdout is not None and "stopped" in process.stdout.read()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,10 @@ def test_fleet_file(tmp_path: Path) -> None:
         ({"server": []}, "unknown key 'server'"),
         ({"servers": [{"name": "a"}]}, r"servers\[0\]\.id: is required"),
         ({"servers": [{"id": "abc", "name": "a"}]}, "not a UUID"),
-        ({"servers": [{"id": HEALTHY, "name": "a", "status": "RUNNING"}]}, "one of ACTIVE, SHUTOFF, ERROR"),
+        (
+            {"servers": [{"id": HEALTHY, "name": "a", "status": "RUNNING"}]},
+            "one of ACTIVE, SHUTOFF, ERROR",
+        ),
         ({"servers": [{"id": HEALTHY, "name": "a", "locked": "yes"}]}, r"locked: wrong type str"),
         ({"servers": [{"id": HEALTHY, "name": "a", "flavor": "huge"}]}, "unknown flavor"),
         ({"servers": [{"id": HEALTHY, "name": "a", "os_type": "BSD"}]}, "Linux or Windows"),
@@ -106,11 +108,10 @@ def test_generated_fleet_is_realistic_and_deterministic() -> None:
     assert all(s.cloud_init and s.system_disk and not s.locked for s in small)
 
 
-def test_ten_thousand_servers_start_fast() -> None:
-    started = time.perf_counter()
-    sim = Simulator(servers=10_000, seed=1)
+def test_ten_thousand_servers_are_distinct() -> None:
+    sim = Simulator(servers=10_000, seed=1)  # the listing benchmark measures the time
     assert len(sim.server_ids()) == 10_000
-    assert time.perf_counter() - started < 5.0  # typically well under a second
+    assert len(set(sim.server_ids())) == 10_000
 
 
 def test_credentials_are_made_up_or_taken() -> None:

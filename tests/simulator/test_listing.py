@@ -10,7 +10,6 @@ from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import (
-    HEALTHY,
     LOCKED,
     OTHER_USER,
     STOPPED,

@@ -166,9 +166,7 @@ REFUSALS = [
         STOPPED, body(keyname="team key", userid=OTHER_USER), 400, "Ecs.0314", id="spaced-key"
     ),
     pytest.param(HEALTHY, body(adminpass=GOOD_PASSWORD), 400, "Ecs.0100", id="running-no-mode"),
-    pytest.param(
-        STOPPED, body(adminpass=GOOD_PASSWORD, mode=""), 400, "Ecs.0005", id="empty-mode"
-    ),
+    pytest.param(STOPPED, body(adminpass=GOOD_PASSWORD, mode=""), 400, "Ecs.0005", id="empty-mode"),
     pytest.param(
         STOPPED,
         body(
