@@ -204,7 +204,9 @@ def _skip_reason(
     if stopped_only and server.status == "ACTIVE" and request.mode != WITH_STOP_SERVER:
         return f"running, and this region needs mode={WITH_STOP_SERVER} to stop it first"
     if server.os_type and request.os_type != server.os_type:
-        problems = errors(request.with_changes(os_type=server.os_type).validate())
+        general = errors(request.validate())
+        own = errors(request.with_changes(os_type=server.os_type).validate())
+        problems = [p for p in own if p not in general]
         if problems:
             return f"not valid for its OS ({server.os_type}): {problems[0]}"
     return None
