@@ -360,3 +360,16 @@ def test_base64_of_user_data_wrapped_at_76_columns_is_accepted() -> None:
     wrapped = base64.encodebytes(b"#cloud-config\n" + b"x" * 200).decode()
     assert "\n" in wrapped.strip()
     assert read_body({"os-reinstall": {"metadata": {"user_data": wrapped}}}).user_data
+
+
+def test_the_contract_module_names_the_sdks_fields(sdk: dict[str, ModuleType]) -> None:
+    """Where the SDK's models speak (field names on the wire), they agree with the contract."""
+    from ecs_notebook.simulator.contract import FIELDS, METADATA, OPTION
+
+    ecs = sdk["ecs"]
+    option = set(ecs.ReinstallServerWithCloudInitOption.attribute_map.values())
+    metadata = set(ecs.ReinstallSeverMetadata.attribute_map.values())
+    assert {f.name for f in FIELDS if f.parent == OPTION} == option - {"metadata"}
+    assert {f.name for f in FIELDS if f.parent == METADATA} == metadata
+    types = {**ecs.ReinstallServerWithCloudInitOption.openapi_types}
+    assert all(types[name] == "str" for name in ("adminpass", "keyname", "userid", "mode"))

@@ -184,3 +184,16 @@ def test_sync_transport_honours_read_timeout_after_processing() -> None:
     ):
         client.post(reinstall_path(sim, HEALTHY), json=key_body(sim), timeout=0.2)
     assert accepted(sim) == 1
+
+
+def test_ecs_and_late_fault_kinds_parse() -> None:
+    spec = FaultSpec.parse("Common.0024=0.05,Common.1503=0.05,late500=0.01,late504=0.01")
+    assert spec.shares == {
+        "Common.0024": 0.05,
+        "Common.1503": 0.05,
+        "late500": 0.01,
+        "late504": 0.01,
+    }
+    assert FaultSpec.parse(str(spec)) == spec
+    with pytest.raises(ValueError, match="Common.0024"):
+        FaultSpec.parse("Common.9999=0.1")

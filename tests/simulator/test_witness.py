@@ -30,6 +30,7 @@ from .conftest import (
     HEALTHY,
     KMS_KEY,
     STOPPED,
+    WINDOWS,
     auth_for,
     query_pairs,
     reinstall_path,
@@ -474,3 +475,37 @@ async def test_dot_segments_are_refused_before_sending(
             await client.get_keypair(name)
     assert [p.field for p in caught.value.problems] == ["keyname"]
     assert "GET /v2.1/{project_id}/os-keypairs" not in sim.state()["requests"]
+
+
+async def test_preflight_applies_each_servers_os_rules(served: tuple[Simulator, str, Any]) -> None:
+    """A password fine for Linux but not for Windows: the pre-flight and the simulator agree."""
+    from ecs_notebook.fleet import preflight
+
+    sim, url, _ = served
+    request = ReinstallRequest(adminpass=Secret("Admin@12345x"), mode="withStopServer")
+    async with our_client(sim, url) as client:
+        servers = [s for s in await client.list_servers() if s.id in (STOPPED, WINDOWS)]
+        plan = preflight(servers, request)
+        assert [s.id for s in plan.targets] == [STOPPED]
+        assert [(k.server_id, "Windows" in k.reason) for k in plan.skipped] == [(WINDOWS, True)]
+        assert await client.reinstall(STOPPED, request)
+        with pytest.raises(ApiError) as refused:
+            await client.reinstall(WINDOWS, request)
+    assert (refused.value.status_code, refused.value.code) == (400, "Ecs.0011")
+
+
+async def test_upper_case_ids_are_one_rule_for_client_and_simulator(
+    served: tuple[Simulator, str, Any],
+) -> None:
+    from ecs_notebook.fleet import preflight
+
+    sim, url, _ = served
+    request = ReinstallRequest(adminpass=Secret(GOOD_PASSWORD), mode="withStopServer")
+    async with our_client(sim, url) as client:
+        servers = await client.list_servers()
+        plan = preflight(servers, request, requested_ids=[STOPPED.upper()])
+        assert [s.id for s in plan.targets] == [STOPPED] and plan.skipped == ()
+        server = await client.get_server(STOPPED.upper())
+        assert server.id == STOPPED
+        assert await client.reinstall(STOPPED.upper(), request)
+    assert truth(sim, STOPPED)["reinstalls_accepted"] == 1
