@@ -195,5 +195,5 @@ def test_ecs_and_late_fault_kinds_parse() -> None:
         "late504": 0.01,
     }
     assert FaultSpec.parse(str(spec)) == spec
-    with pytest.raises(ValueError, match="Common.0024"):
+    with pytest.raises(ValueError, match=r"Common\.0024"):
         FaultSpec.parse("Common.9999=0.1")
