@@ -37,6 +37,13 @@ BAD_STATUS: Final = Refusal(400, "Ecs.0100", "1.2 rule 4, 3.2", "status does not
 KMS_KEY_INVALID: Final = Refusal(400, "Ecs.0912", "3.2", "invalid disk encryption key (cmkid)")
 BYOL_UNSUPPORTED: Final = Refusal(400, "Ecs.0090", "3.2", "BYOL not supported in this region")
 KEYPAIR_NOT_FOUND: Final = Refusal(400, "Ecs.0314", "3.2, 4.5", "key pair does not exist")
+SERVER_LOCKED: Final = Refusal(400, "Ecs.0605", "3.2, 4.2", "the ECS is locked")
+NO_SYSTEM_DISK: Final = Refusal(400, "Ecs.0105", "1.2 rule 5, 3.2", "the ECS has no system disk")
+SERVER_BUSY: Final = Refusal(501, "Ecs.0603", "1.2 rule 5, 3.2", "other operations are running")
+SERVER_NOT_FOUND: Final = Refusal(404, "Ecs.0114", "3.2", "the ECS does not exist")
+#: Codes a reinstall job may end with (contract 2.1 failure shape, 3.2 codes).
+JOB_IMAGE_INVALID: Final = "Ecs.0007"
+JOB_BACKEND_ERROR: Final = "Ecs.1000"
 
 # -- fields --------------------------------------------------------------------------------
 
@@ -51,13 +58,14 @@ CMK_ID_LENGTH: Final = 36
 
 @dataclass(frozen=True)
 class Field:
-    """One JSON field of ``os-reinstall`` (all are strings in the contract)."""
+    """One JSON field of ``os-reinstall``: where it sits, its JSON type, enum and length."""
 
     name: str
     parent: str
     section: str
     enum: tuple[str, ...] | None = None
     length: int | None = None
+    json_type: str = "string"
 
 
 OPTION: Final = "os-reinstall"

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from .contract import MALFORMED, SERVER_NOT_FOUND, Refusal
+
 Style = Literal["ecs", "gateway", "job", "nova", "iam"]
 
-# ECS service codes (contract 3.2).
-INVALID_PARAMETER: Final = "Ecs.0005"
-PASSWORD_POLICY: Final = "Ecs.0011"  # noqa: S105 (an error code)
+# ECS service codes (contract 3.2); the reinstall refusals are in :mod:`.contract`.
 PROJECT_MISMATCH: Final = "Ecs.0023"
-BYOL_UNSUPPORTED: Final = "Ecs.0090"
-BAD_STATUS: Final = "Ecs.0100"
-NO_SYSTEM_DISK: Final = "Ecs.0105"
-SERVER_NOT_FOUND: Final = "Ecs.0114"
-KEYPAIR_NOT_FOUND: Final = "Ecs.0314"
-SERVER_BUSY: Final = "Ecs.0603"
-SERVER_LOCKED: Final = "Ecs.0605"
-IMAGE_INVALID: Final = "Ecs.0007"
-KMS_KEY_INVALID: Final = "Ecs.0912"
-BACKEND_ERROR: Final = "Ecs.1000"
 SYSTEM_ERROR: Final = "Common.0001"
 JOB_NOT_FOUND: Final = "Common.0011"
 JOB_PROJECT_MISMATCH: Final = "Common.0018"
@@ -86,19 +76,19 @@ class IamError(CloudError):
     style: Style = "iam"
 
 
+def refused(refusal: Refusal, message: str) -> EcsError:
+    """The ECS answer for a :class:`~.contract.Refusal`."""
+    return EcsError(refusal.status, refusal.code, message)
+
+
 def invalid(detail: str) -> EcsError:
     """``Ecs.0005``: malformed or invalid request parameters."""
-    return EcsError(400, INVALID_PARAMETER, f"Invalid request parameter: {detail}")
-
-
-def password_policy(detail: str) -> EcsError:
-    """``Ecs.0011``: the admin password breaks the complexity policy."""
-    return EcsError(400, PASSWORD_POLICY, f"Invalid password: {detail}")
+    return refused(MALFORMED, f"Invalid request parameter: {detail}")
 
 
 def server_not_found(server_id: str) -> EcsError:
     """``Ecs.0114`` (404): no such ECS in this project."""
-    return EcsError(404, SERVER_NOT_FOUND, f"The ECS {server_id} does not exist.")
+    return refused(SERVER_NOT_FOUND, f"The ECS {server_id} does not exist.")
 
 
 def auth_failed(detail: str) -> GatewayError:

@@ -11,10 +11,11 @@ import threading
 from collections.abc import Iterable
 from typing import Any, Final
 
+from . import contract
 from . import exceptions as exc
 from .clock import Clock, iso_ms
 from .contract import WITH_STOP_SERVER, ContractError, ReinstallBody, read_body
-from .exceptions import EcsError, JobQueryError, NovaError
+from .exceptions import JobQueryError, NovaError, refused
 from .listing import ServerQuery
 from .resources import Job, KeyPair, Server, plan_job
 
@@ -24,7 +25,7 @@ NO_CLOUD_INIT_REASON = (
 )
 #: Backend failure of a server loaded with ``reinstall_fails`` (contract 3.2, Ecs.1000).
 BACKEND_FAILURE: Final = (
-    exc.BACKEND_ERROR,
+    contract.JOB_BACKEND_ERROR,
     "Failed to reinstall the OS: the compute backend reported an error.",
 )
 UNHEALTHY_FAULT: Final = "The ECS did not start correctly after its OS was reinstalled."
@@ -134,16 +135,12 @@ class EcsModel:
             try:
                 request = read_body(body, os_type=server.os_type)
             except ContractError as error:
-                refusal = error.refusal
-                raise EcsError(refusal.status, refusal.code, error.message) from None
+                raise refused(error.refusal, error.message) from None
             if request.byol and not self.byol_supported:
-                raise EcsError(
-                    400, exc.BYOL_UNSUPPORTED, f"BYOL is not supported in {self.region}."
-                )
+                raise refused(contract.BYOL_UNSUPPORTED, f"BYOL is not supported in {self.region}.")
             if request.encrypted and request.cmk_id not in self.kms_keys:
-                raise EcsError(
-                    400,
-                    exc.KMS_KEY_INVALID,
+                raise refused(
+                    contract.KMS_KEY_INVALID,
                     f"The disk encryption key {request.cmk_id} does not exist or is not usable.",
                 )
             self._check_rules(server, request, now)
@@ -153,7 +150,7 @@ class EcsModel:
             fail = None
             if not server.cloud_init:
                 reason = NO_CLOUD_INIT_REASON.format(image=server.image.name)
-                fail = (exc.IMAGE_INVALID, reason)
+                fail = (contract.JOB_IMAGE_INVALID, reason)
             elif server.reinstall_fails:
                 fail = BACKEND_FAILURE
             job = plan_job(
@@ -176,16 +173,15 @@ class EcsModel:
 
     def _check_rules(self, server: Server, request: ReinstallBody, now: float) -> None:
         if server.locked:
-            raise EcsError(400, exc.SERVER_LOCKED, f"The ECS {server.id} is locked.")
+            raise refused(contract.SERVER_LOCKED, f"The ECS {server.id} is locked.")
         if server.busy(now):
-            raise EcsError(
-                501,
-                exc.SERVER_BUSY,
+            raise refused(
+                contract.SERVER_BUSY,
                 f"Other operations are being performed on the ECS {server.id}; "
                 "try again in about one minute.",
             )
         if not server.system_disk:
-            raise EcsError(400, exc.NO_SYSTEM_DISK, f"The ECS {server.id} has no system disk.")
+            raise refused(contract.NO_SYSTEM_DISK, f"The ECS {server.id} has no system disk.")
         allowed = {"SHUTOFF"}
         if request.mode == WITH_STOP_SERVER or self.lenient_mode:
             allowed.add("ACTIVE")
@@ -195,22 +191,18 @@ class EcsModel:
                 if server.status == "ACTIVE"
                 else ""
             )
-            raise EcsError(
-                400,
-                exc.BAD_STATUS,
+            raise refused(
+                contract.BAD_STATUS,
                 f"The ECS status {server.status} does not allow this operation{hint}.",
             )
         keyname, userid = request.keyname, request.userid
         if keyname is not None:
             keypair = self.keypairs.get(keyname)
             if keypair is None:
-                raise EcsError(
-                    400, exc.KEYPAIR_NOT_FOUND, f"The key pair {keyname} does not exist."
-                )
+                raise refused(contract.KEYPAIR_NOT_FOUND, f"The key pair {keyname} does not exist.")
             if keypair.user_id != userid:
-                raise EcsError(
-                    400,
-                    exc.KEYPAIR_NOT_FOUND,
+                raise refused(
+                    contract.KEYPAIR_NOT_FOUND,
                     f"The key pair {keyname} does not exist for user {userid}.",
                 )
 

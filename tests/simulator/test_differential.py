@@ -371,5 +371,15 @@ def test_the_contract_module_names_the_sdks_fields(sdk: dict[str, ModuleType]) -
     metadata = set(ecs.ReinstallSeverMetadata.attribute_map.values())
     assert {f.name for f in FIELDS if f.parent == OPTION} == option - {"metadata"}
     assert {f.name for f in FIELDS if f.parent == METADATA} == metadata
-    types = {**ecs.ReinstallServerWithCloudInitOption.openapi_types}
-    assert all(types[name] == "str" for name in ("adminpass", "keyname", "userid", "mode"))
+    types = {
+        **ecs.ReinstallServerWithCloudInitOption.openapi_types,
+        **ecs.ReinstallSeverMetadata.openapi_types,
+    }
+    by_wire = {
+        **ecs.ReinstallServerWithCloudInitOption.attribute_map,
+        **ecs.ReinstallSeverMetadata.attribute_map,
+    }
+    sdk_types = {wire: types[attr] for attr, wire in by_wire.items()}
+    assert {f.name: f.json_type for f in FIELDS} == {
+        name: {"str": "string"}[kind] for name, kind in sdk_types.items() if name != "metadata"
+    }
