@@ -509,3 +509,23 @@ async def test_upper_case_ids_are_one_rule_for_client_and_simulator(
         assert server.id == STOPPED
         assert await client.reinstall(STOPPED.upper(), request)
     assert truth(sim, STOPPED)["reinstalls_accepted"] == 1
+
+
+async def test_the_client_signs_with_temporary_credentials(
+    served: tuple[Simulator, str, Any], clock: ManualClock
+) -> None:
+    sim, url, _ = served
+    temp = temporary_credentials(sim, url)
+    creds = AkSkCredentials(
+        temp["access"],
+        Secret(temp["secret"]),
+        security_token=Secret(temp["securitytoken"]),
+        project_id=sim.project_id,
+    )
+    auth = AkSkAuth(creds)
+    async with EcsClient(endpoint=url, auth=auth, project_id=sim.project_id) as client:
+        assert (await client.get_server(HEALTHY)).id == HEALTHY
+        clock.advance(900)
+        with pytest.raises(ApiError) as expired:
+            await client.get_server(HEALTHY)
+    assert (expired.value.status_code, expired.value.code) == (401, "APIGW.0307")
