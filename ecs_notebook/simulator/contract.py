@@ -228,8 +228,9 @@ def read_body(body: Any, *, os_type: str | None = None) -> ReinstallBody:
         text = _text(source.get(spec.name), spec.name)
         if text is not None:
             values[spec.name] = text
+    encrypted = values.get("__system__encrypted") == "1"
     for name in ("mode", "BYOL", "__system__encrypted", "__system__cmkid"):
-        if name in values:
+        if name in values and (name != "__system__cmkid" or encrypted):
             _enum(name, values[name])
     user_data = None
     if "user_data" in values:
@@ -245,7 +246,7 @@ def read_body(body: Any, *, os_type: str | None = None) -> ReinstallBody:
         mode=values.get("mode"),
         user_data=user_data,
         byol=values.get("BYOL") == "true",
-        encrypted=values.get("__system__encrypted") == "1",
+        encrypted=encrypted,
         cmk_id=values.get("__system__cmkid"),
     )
     broken = [rule.message for rule in RULES if rule.broken(parsed)]

@@ -312,6 +312,8 @@ def signed(sim: Simulator, url: str) -> httpx.Client:
         ({"os-reinstall": {"adminpass": GOOD_PASSWORD, "colour": "red"}, "extra": 1}, 200),
         ({"os-reinstall": {"adminpass": GOOD_PASSWORD, "metadata": {"BYOL": True}}}, 200),
         ({"os-reinstall": {"adminpass": GOOD_PASSWORD, "metadata": {"BYOL": False}}}, 400),
+        ({"os-reinstall": {"adminpass": GOOD_PASSWORD, "metadata": {"__system__cmkid": "x"}}}, 200),
+        ({"os-reinstall": {"adminpass": GOOD_PASSWORD, "mode": None}}, 200),
         ({"os-reinstall": {"userid": "7e25b1da389f4697a79df3a0e5bd494e", "mode": "x"}}, 400),
     ],
 )
