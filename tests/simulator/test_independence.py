@@ -42,3 +42,15 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad.write_text("from ..model import ReinstallRequest\nfrom ..auth.signing import sign\n")
     assert "ecs_notebook.model.ReinstallRequest" in _imports(bad)
     assert "ecs_notebook.auth.signing" in _imports(bad)
+
+
+def test_every_refusal_cites_a_section_and_is_documented() -> None:
+    from ecs_notebook.simulator import contract
+
+    docs = (SIMULATOR.parents[1] / "docs" / "simulator.md").read_text(encoding="utf-8")
+    refusals = [v for v in vars(contract).values() if isinstance(v, contract.Refusal)]
+    assert len(refusals) >= 10
+    for refusal in refusals:
+        assert refusal.section and refusal.meaning, refusal
+        assert f"{refusal.status} `{refusal.code}`" in docs, refusal
+    assert all(field.section for field in contract.FIELDS)
