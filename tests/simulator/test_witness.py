@@ -531,3 +531,12 @@ async def test_the_client_signs_with_temporary_credentials(
         with pytest.raises(ApiError) as expired:
             await client.get_server(HEALTHY)
     assert (expired.value.status_code, expired.value.code) == (401, "APIGW.0307")
+
+
+def test_sdk_non_ascii_header_values_are_verified_over_http(
+    sdk: dict[str, ModuleType], served: tuple[Simulator, str, Any]
+) -> None:
+    _, _, client = served
+    request = sdk["ecs"].ShowServerRequest(server_id=HEALTHY)
+    invoker = client.show_server_invoker(request).add_header("X-Trace", "café 日本")
+    assert invoker.invoke().server.id == HEALTHY
