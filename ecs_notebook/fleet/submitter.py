@@ -318,7 +318,7 @@ class FleetSubmitter:
             self._counts["not_sent"] += 1
         else:
             await self.journal.commit("accepted", key=key, attempt=attempt, job_id=job_id)
-            self.book.move(key, INIT, job_id=job_id, last_error=None)
+            self.book.move(key, INIT, job_id=job_id, last_error=None, note=None)
             self._counts["accepted"] += 1
             self._track(key)
         finally:
