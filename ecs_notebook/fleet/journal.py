@@ -392,6 +392,9 @@ def _apply(record: JobRecord, kind: str, item: dict[str, Any]) -> None:
         if _move(record, PLANNED):
             record.note = item.get("note")
     elif kind == "resolved":
+        if record.status == SUBMITTING:
+            # The writer died mid-POST; a later run resolved it from UNKNOWN.
+            record.status = UNKNOWN
         status = RESOLVED.get(str(item.get("outcome")), UNCONFIRMED)
         if _move(record, status):
             record.note = item.get("note")

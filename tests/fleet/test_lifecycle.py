@@ -275,3 +275,19 @@ def test_lost_answers_with_the_api_clock_minutes_away(tmp_path: Path, skew: floa
     assert set(accepted(sim).values()) == {1}  # never sent again
     assert set(summary.counts) <= {"SUCCESS", "UNCONFIRMED"}
     assert all("not processed" not in (r.note or "") for r in run.book.records())
+
+
+def test_a_post_cut_off_by_a_kill_and_resolved_later_replays_as_resolved(tmp_path: Path) -> None:
+    journal = tmp_path / "run.jsonl"
+    lines = [
+        {"t": "plan", "request": {}},
+        {"t": "row", "key": "s1", "server_id": "s1", "status": "PLANNED"},
+        {"t": "intent", "key": "s1", "attempt": 1},
+        # ... the process was killed here; a resume resolved it from the server:
+        {"t": "event", "what": "resumed"},
+        {"t": "resolved", "key": "s1", "attempt": 1, "outcome": "unconfirmed", "note": "check"},
+    ]
+    journal.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert replay(journal).records["s1"].status == "UNCONFIRMED"
+    journal.write_text("".join(json.dumps(line) + "\n" for line in [*lines[:3], lines[4]]))
+    assert replay(journal).records["s1"].status == "UNCONFIRMED"
