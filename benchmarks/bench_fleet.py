@@ -33,9 +33,8 @@ from typing import Any, TypeVar
 
 from _simproc import AK, PROJECT, SK, client, requests_by_status, simulator, state
 
-from ecs_notebook.client import RetryPolicy
-
 from ecs_notebook._loop import shared_loop
+from ecs_notebook.client import RetryPolicy
 from ecs_notebook.fleet import FleetRun, PollSchedule, preflight
 from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.model.servers import Server

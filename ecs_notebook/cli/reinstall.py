@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
 import json
 import os
@@ -324,16 +325,15 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
 
 
 def _until_interrupted(wait: Callable[[float], T]) -> T:
-    """Wait in short slices, so that Ctrl-C is seen at once by the main thread."""
+    """Wait in short slices (``False`` or a timeout: not yet), so that Ctrl-C is seen at
+    once by the main thread."""
     while True:
         try:
-            return wait(0.2)
-        except TimeoutError:
+            result = wait(0.2)
+        except (TimeoutError, concurrent.futures.TimeoutError):
             continue
-        except Exception as exc:  # concurrent.futures.TimeoutError is TimeoutError on 3.11+
-            if type(exc).__name__ == "TimeoutError":
-                continue
-            raise
+        if result is not False:
+            return result
 
 
 def _paused(run: FleetRun) -> int:

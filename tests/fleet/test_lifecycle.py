@@ -126,9 +126,9 @@ def test_resume_refuses_another_endpoint_or_project(tmp_path: Path) -> None:
     other = Simulator(servers=4, seed=99, job_seconds=0.3)  # another cloud and project
     with pytest.raises(TargetMismatchError, match="project"):
         FleetRun.resume(client_for(other), journal, schedule=FAST)
-    with sim.serve() as base_url:  # the same cloud, reached at another endpoint
-        with pytest.raises(TargetMismatchError, match="endpoint"):
-            FleetRun.resume(client_for(sim, base_url), journal, schedule=FAST)
+    # The same cloud, reached at another endpoint:
+    with sim.serve() as base_url, pytest.raises(TargetMismatchError, match="endpoint"):
+        FleetRun.resume(client_for(sim, base_url), journal, schedule=FAST)
     assert posts(sim) == sent and posts(other) == 0
     assert "PLANNED" in {r.status for r in replay(journal).records.values()}
 

@@ -117,7 +117,7 @@ def test_ctrl_c_pauses_and_resume_finishes(
     first = start(reinstall(base_url, journal, "--password-stdin"), env, stdin=password + "\n")
     read_jobs(first, 5)
     first.send_signal(signal.SIGINT)
-    out, err = first.communicate(timeout=60)
+    _, err = first.communicate(timeout=60)
     assert first.returncode == 130, err
     assert f"ecs-notebook resume --journal {journal} --password-stdin" in err
     state = replay(journal)
