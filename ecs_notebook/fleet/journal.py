@@ -362,7 +362,7 @@ def replay(path: str | os.PathLike[str]) -> Replay:
             _apply(record, kind, item)
     for record in records.values():
         if record.status == SUBMITTING:
-            record.status = UNKNOWN
+            record.status, record.unanswered = UNKNOWN, True
             record.last_error = "the process stopped while the POST was under way"
     return result
 
@@ -388,13 +388,14 @@ def _apply(record: JobRecord, kind: str, item: dict[str, Any]) -> None:
     elif kind == "unknown":
         if _move(record, UNKNOWN):
             record.last_error = item.get("cause")
+            record.unanswered = True
     elif kind in ("retry", "withdrawn"):
         if _move(record, PLANNED):
             record.note = item.get("note")
     elif kind == "resolved":
         if record.status == SUBMITTING:
             # The writer died mid-POST; a later run resolved it from UNKNOWN.
-            record.status = UNKNOWN
+            record.status, record.unanswered = UNKNOWN, True
         status = RESOLVED.get(str(item.get("outcome")), UNCONFIRMED)
         if _move(record, status):
             record.note = item.get("note")

@@ -106,6 +106,8 @@ class JobRecord:
     #: The server as last seen before the latest POST (plan, or the look that judged
     #: the previous POST not processed): what a lost answer is resolved against.
     observed: Observation | None = None
+    #: True once a POST of this row went unanswered (a later "busy" may be that POST).
+    unanswered: bool = False
     extra: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property

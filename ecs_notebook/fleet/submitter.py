@@ -132,12 +132,18 @@ class FleetSubmitter:
     def cancel(self) -> None:
         """Send nothing more: rows not sent yet become ``NOT_SENT``; sent ones are tracked."""
         self._cancelled = True
+        self._end_waits()
         self.proceed()
 
     def stop(self) -> None:
         """Send nothing more and leave unsent rows ``PLANNED`` (to be sent on resume)."""
         self._stopped = True
+        self._end_waits()
         self.proceed()
+
+    def _end_waits(self) -> None:
+        for task in self._waits:
+            task.cancel()
 
     @property
     def cancelled(self) -> bool:
@@ -328,14 +334,14 @@ class FleetSubmitter:
 
     async def _unknown(self, key: str, attempt: int, cause: str, error: str) -> None:
         await self.journal.commit("unknown", key=key, attempt=attempt, cause=cause)
-        self.book.move(key, UNKNOWN, last_error=error)
+        self.book.move(key, UNKNOWN, last_error=error, unanswered=True)
         self._counts["unknown"] += 1
         self._track(key)
 
     async def _transient(self, record: JobRecord, attempt: int, exc: Exception) -> None:
         """An answer that says "not now": send again after a pause, within the bound."""
         key = record.key
-        if isinstance(exc, ServerBusyError) and attempt > 1:
+        if isinstance(exc, ServerBusyError) and record.unanswered:
             # Busy, perhaps with our own earlier POST: only the server can tell.
             await self._unknown(key, attempt, "server busy after an earlier POST", str(exc))
             return
@@ -361,9 +367,10 @@ class FleetSubmitter:
 
     async def _requeue_after(self, key: str, delay: float) -> None:
         try:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(asyncio.CancelledError):  # cut short by cancel or stop
+                await asyncio.sleep(delay)
             if not self._stopped:
-                self._enqueue(key)
+                self._enqueue(key)  # sent again, or marked NOT_SENT when cancelled
         finally:
             self._finished_one()
 

@@ -301,3 +301,25 @@ def test_wrong_confirmation_sends_nothing(sim: Simulator, tmp_path: Path, confir
         "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos" not in sim.state()["requests"]
     )
     assert not (tmp_path / "run.jsonl").exists()
+
+
+def test_a_busy_server_is_sent_again_after_backoff(tmp_path: Path) -> None:
+    sim = Simulator(servers=3, seed=12, job_seconds=0.4, job_jitter=0.0)
+    run = FleetRun(
+        client_for(sim),
+        tmp_path / "run.jsonl",
+        schedule=FAST,
+        policy=SubmitPolicy(max_attempts=6, retry_delay=0.2, max_retry_delay=0.4),
+    )
+    plan = run.plan(keypair_request(sim))
+    busy = sim.server_ids()[0]
+    sim.model.reinstall(busy, json.loads(keypair_request(sim).to_json()))  # someone else's
+    run.start(plan.confirm(plan.count), keypair_request(sim))
+    summary = run.wait(60)
+    assert summary.counts == {"SUCCESS": 3}
+    record = run.book.get(busy)
+    assert record.attempts >= 2  # refused Ecs.0603 (busy) first, then sent again
+    lines = [json.loads(line) for line in (tmp_path / "run.jsonl").read_text().splitlines()]
+    assert any(line["t"] == "retry" and line["key"] == busy for line in lines)
+    truth = accepted_counts(sim)
+    assert truth[busy] == 2 and all(n == 1 for sid, n in truth.items() if sid != busy)
