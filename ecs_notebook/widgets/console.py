@@ -154,7 +154,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
 
     def _plan(self, request: ReinstallRequest) -> None:
         ids = self.picker.selected_ids
-        journal = new_journal_path(self.journal, len(self.runs) + 1)
+        journal = self._journal_path()
         try:
             check_no_run_in_progress(self.run)
             if not ids:
@@ -176,6 +176,9 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.runs.append(run)
         self.table.attach(run.book)
         self.controls.attach(run)
+
+    def _journal_path(self) -> Path:
+        return new_journal_path(self.journal, len(self.runs) + 1)
 
     def __repr__(self) -> str:
         return f"Console(endpoint={self.client.aio.endpoint!r}, runs={len(self.runs)})"
