@@ -227,15 +227,21 @@ def test_the_transition_table_never_leaves_a_final_state() -> None:
 # -- a journal removed mid-run ------------------------------------------------------------
 
 
-def test_a_journal_removed_mid_run_is_noticed_and_recovered(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_journal_removed_mid_run_is_noticed_and_recovered(tmp_path: Path, how: str) -> None:
     sim = Simulator(servers=10, seed=29, job_seconds=0.3, latency_ms=10)
     journal = tmp_path / "run.jsonl"
     request = keypair_request(sim)
     notices: list[str] = []
 
     def listener(progress: Progress) -> None:
-        if progress.accepted == 3 and journal.exists():
-            journal.unlink()  # an operator cleans up the wrong directory
+        if progress.accepted == 3 and not notices and journal.exists():
+            if how == "removed":
+                journal.unlink()  # an operator cleans up the wrong directory
+            else:  # or copies an old journal over it
+                copy = tmp_path / "copy.jsonl"
+                copy.write_bytes(journal.read_bytes())
+                os.replace(copy, journal)
 
     run = FleetRun(
         client_for(sim),
