@@ -3,32 +3,63 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from .._table import format_table
 from ..client import EcsClient
-from ..fleet import BookChange, FleetRun, Plan, PollSchedule, ServerFilter, Summary
-from ..fleet.records import SKIPPED, SUCCESS
+from ..fleet import (
+    EXIT_CODES,
+    BookChange,
+    FleetRun,
+    Plan,
+    PollSchedule,
+    RunRefusedError,
+    ServerFilter,
+    Summary,
+    check_new_journal,
+    new_journal_path,
+    replay,
+    resume_command,
+)
+from ..fleet.binding import PasswordRequiredError, check_target
+from ..fleet.lifecycle import EXIT_NOT_ALL, EXIT_OK, EXIT_PAUSED, EXIT_REFUSED
 from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
 from ..model.problems import Problem
-from ..model.servers import Server
 from ..secrets import Secret
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_target, connect
+from .common import UsageError, add_target, connect
 
-DEFAULT_JOURNAL_DIR = Path("ecs-notebook-runs")
-LOOKUP_CHUNK = 100  # server ids per listing call, as the API advises
+T = TypeVar("T")
+EXIT_HELP = "exit codes:\n" + "\n".join(f"  {code:<4}{text}" for code, text in EXIT_CODES.items())
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A run refused before sending (journal in use, damaged, another target ...): exit 2."""
+    try:
+        yield
+    except PasswordRequiredError:
+        raise
+    except RunRefusedError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def add_parsers(sub: Any) -> None:
     """Add ``reinstall`` and ``resume``."""
-    p = sub.add_parser("reinstall", help="reinstall the OS of servers (wipes their system disks)")
+    p = sub.add_parser(
+        "reinstall",
+        help="reinstall the OS of servers (wipes their system disks)",
+        epilog=EXIT_HELP + "\nCtrl-C pauses: unsent servers stay planned; resume sends them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("server_ids", nargs="*", metavar="SERVER_ID")
     select = p.add_argument_group("fleet selection (combined with AND)")
     select.add_argument("--name-regex", metavar="RE", help="servers whose name matches RE")
@@ -54,7 +85,16 @@ def add_parsers(sub: Any) -> None:
     add_target(p)
     p.set_defaults(handler=reinstall)
 
-    p = sub.add_parser("resume", help="re-attach a run from its journal and finish it")
+    p = sub.add_parser(
+        "resume",
+        help="re-attach a run from its journal and finish it",
+        description="Re-attach a run from its journal: track every job, resolve unanswered "
+        "POSTs from the servers, and send the servers not sent yet (each only if unchanged "
+        "since the plan). The target comes from the journal; --endpoint/--region/"
+        "--project-id are accepted only when they match it.",
+        epilog=EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--journal", required=True, metavar="PATH", help="the run's journal")
     p.add_argument(
         "--password-stdin", action="store_true", help="admin password, to submit what is left"
@@ -152,10 +192,15 @@ def reinstall(args: argparse.Namespace) -> int:
     explicit = bool(args.server_ids) and not selecting and not args.from_file
     if args.yes and not explicit and args.expect is None:
         raise UsageError("servers were selected, not named: confirm with --expect N")
+    path = Path(args.journal) if args.journal else new_journal_path()
+    with _refusals():
+        check_new_journal(path)
     client = connect(args, args.rate_limit)
-    run = _new_run(args, client)
+    run = _new_run(args, client, path)
     try:
-        return _plan_and_run(args, run, request, ids, criteria if selecting else None, explicit)
+        with _refusals():
+            run.acquire()  # a second owner is refused before planning; nothing is sent
+            return _plan_and_run(args, run, request, ids, criteria if selecting else None, explicit)
     finally:
         run.close()
 
@@ -168,7 +213,7 @@ def _plan_and_run(
     criteria: ServerFilter | None,
     explicit: bool,
 ) -> int:
-    servers = _fetch(run, ids) if ids else None
+    servers = run.servers_by_id(ids) if ids else None
     plan = run.plan(
         request,
         servers=servers,
@@ -178,11 +223,11 @@ def _plan_and_run(
     _show_plan(plan)
     if plan.count == 0:
         print("nothing to reinstall", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_NOT_ALL
     expected = _confirmation(args, plan, explicit)
     if expected is None:
         print("not confirmed; nothing was sent", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_REFUSED
     run.start(plan.confirm(expected), request)
     print(f"journal: {run.journal_path}", file=sys.stderr)
     return _follow(run, args)
@@ -196,27 +241,19 @@ def _dry_run(args: argparse.Namespace, request: ReinstallRequest, ids: Sequence[
     return EXIT_OK
 
 
-def _new_run(args: argparse.Namespace, client: EcsClient) -> FleetRun:
-    path = args.journal
-    if not path:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        path = DEFAULT_JOURNAL_DIR / f"reinstall-{stamp}-{os.getpid()}.jsonl"
-    elif Path(path).exists() and Path(path).stat().st_size:
-        raise UsageError(f"--journal {path} already holds a run: use 'ecs-notebook resume'")
-    return FleetRun(client, path, concurrency=args.concurrency, schedule=_schedule(args))
+def _new_run(args: argparse.Namespace, client: EcsClient, path: Path) -> FleetRun:
+    return FleetRun(
+        client, path, concurrency=args.concurrency, schedule=_schedule(args), on_notice=_notice
+    )
+
+
+def _notice(text: str) -> None:
+    print(f"notice: {text}", file=sys.stderr, flush=True)
 
 
 def _schedule(args: argparse.Namespace) -> PollSchedule:
     s = max(0.05, args.poll_interval)
     return PollSchedule(first=s, near_interval=0.8 * s, learning_cap=2 * s, max_interval=6 * s)
-
-
-def _fetch(run: FleetRun, ids: Sequence[str]) -> list[Server]:
-    found: list[Server] = []
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), LOOKUP_CHUNK):
-        found += run.servers(server_id=",".join(unique[start : start + LOOKUP_CHUNK]))
-    return [s for s in found if s.status]  # unknown ids come back with only id and fault
 
 
 def _show_plan(plan: Plan) -> None:
@@ -268,21 +305,54 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
 
     run.book.subscribe(show)
     show(BookChange(frozenset(r.key for r in run.book.records()), 0))
-    if args.no_wait:
-        run.wait_submitted()
-        run.stop()
-        summary = run.wait()
-        print(
-            f"submitted; track with: ecs-notebook resume --journal {run.journal_path}",
-            file=sys.stderr,
-        )
-    else:
-        summary = run.wait()
+    try:
+        if args.no_wait:
+            _until_interrupted(run.wait_submitted)
+            run.stop()
+            summary = run.wait()
+            print(
+                f"submitted; track with: {resume_command(run.journal.current_path)}",
+                file=sys.stderr,
+            )
+        else:
+            summary = _until_interrupted(run.wait)
+    except KeyboardInterrupt:
+        return _paused(run)
     _print_summary(run, summary)
     if args.csv:
         run.book.to_csv(args.csv)
-    failed = {k: v for k, v in summary.counts.items() if k not in (SUCCESS, SKIPPED)}
-    return EXIT_OK if args.no_wait or not failed else EXIT_FAILED
+    return EXIT_OK if args.no_wait or summary.all_reinstalled else EXIT_NOT_ALL
+
+
+def _until_interrupted(wait: Callable[[float], T]) -> T:
+    """Wait in short slices (``False`` or a timeout: not yet), so that Ctrl-C is seen at
+    once by the main thread."""
+    while True:
+        try:
+            result = wait(0.2)
+        except (TimeoutError, concurrent.futures.TimeoutError):
+            continue
+        if result is not False:
+            return result
+
+
+def _paused(run: FleetRun) -> int:
+    """First Ctrl-C: stop sending, let POSTs under way answer, say how to continue; 130.
+
+    A second Ctrl-C exits at once (what was in flight is resolved on resume)."""
+    signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_PAUSED))
+    print("\npausing: nothing new is sent; waiting for POSTs under way ...", file=sys.stderr)
+    run.suspend()
+    summary = run.summary()
+    counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items() if v)
+    password = bool(run.plan_info.get("request", {}).get("password_login"))
+    print(
+        f"paused: {counts}\n"
+        f"continue with: {resume_command(run.journal.current_path, password=password)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_PAUSED
 
 
 def _print_summary(run: FleetRun, summary: Summary) -> None:
@@ -297,20 +367,31 @@ def _print_summary(run: FleetRun, summary: Summary) -> None:
 
 def resume(args: argparse.Namespace) -> int:
     """``ecs-notebook resume``."""
-    if not Path(args.journal).is_file():
+    journal = Path(args.journal)
+    if not journal.is_file():
         raise UsageError(f"--journal {args.journal}: no such file")
+    with _refusals():
+        plan = replay(journal).plan
+        check_target(plan, endpoint=args.endpoint, region=args.region, project_id=args.project_id)
+    # The run's own target, unless given (and then equal, checked above).
+    args.endpoint = args.endpoint or plan.get("endpoint")
+    recorded_region = plan.get("region")
+    args.region = args.region or (recorded_region if recorded_region != "custom" else None)
+    args.project_id = args.project_id or plan.get("project_id")
     adminpass = _read_password(sys.stdin) if args.password_stdin else None
     client = connect(args, args.rate_limit)
     try:
-        run = FleetRun.resume(
-            client,
-            args.journal,
-            adminpass=adminpass,
-            submit_remaining=not args.no_submit,
-            schedule=_schedule(args),
-            concurrency=args.concurrency,
-        )
-    except ValueError as exc:
+        with _refusals():
+            run = FleetRun.resume(
+                client,
+                journal,
+                adminpass=adminpass,
+                submit_remaining=not args.no_submit,
+                schedule=_schedule(args),
+                concurrency=args.concurrency,
+                on_notice=_notice,
+            )
+    except PasswordRequiredError as exc:
         raise UsageError(f"{exc} (--password-stdin), or pass --no-submit") from None
     counts = run.book.counts()
     shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v)

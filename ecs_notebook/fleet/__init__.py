@@ -1,9 +1,22 @@
-"""The engine: job book, journal, poller and fleet submitter. No widgets."""
+"""The engine: job book, journal, poller and fleet submitter, and the run lifecycle. No widgets."""
 
+from .binding import PasswordMismatchError, PasswordRequiredError, TargetMismatchError
 from .book import BookChange, JobBook, read_csv
-from .journal import Journal, replay
+from .journal import Journal, JournalDamagedError, replay
+from .lifecycle import (
+    EXIT_CODES,
+    JournalExistsError,
+    RunInProgressError,
+    RunRefusedError,
+    RunStartedError,
+    check_new_journal,
+    check_no_run_in_progress,
+    new_journal_path,
+    resume_command,
+)
+from .lock import JournalInUseError, JournalLock
 from .poller import Poller, PollSchedule
-from .records import FINAL_STATUSES, STATUSES, JobRecord
+from .records import FINAL_STATUSES, NOT_REINSTALLED, STATUSES, JobRecord, Observation
 from .run import FleetRun, Summary
 from .selection import (
     ConfirmationError,
@@ -15,10 +28,13 @@ from .selection import (
     select,
     servers_frame,
 )
-from .submitter import FleetSubmitter, Progress
+from .submitter import FleetSubmitter, Progress, SubmitPolicy
+from .transitions import TransitionError, allowed
 
 __all__ = [
+    "EXIT_CODES",
     "FINAL_STATUSES",
+    "NOT_REINSTALLED",
     "STATUSES",
     "BookChange",
     "ConfirmationError",
@@ -28,16 +44,34 @@ __all__ = [
     "JobBook",
     "JobRecord",
     "Journal",
+    "JournalDamagedError",
+    "JournalExistsError",
+    "JournalInUseError",
+    "JournalLock",
+    "Observation",
+    "PasswordMismatchError",
+    "PasswordRequiredError",
     "Plan",
     "PollSchedule",
     "Poller",
     "Progress",
+    "RunInProgressError",
+    "RunRefusedError",
+    "RunStartedError",
     "ServerFilter",
     "Skip",
+    "SubmitPolicy",
     "Summary",
+    "TargetMismatchError",
+    "TransitionError",
+    "allowed",
+    "check_new_journal",
+    "check_no_run_in_progress",
+    "new_journal_path",
     "preflight",
     "read_csv",
     "replay",
+    "resume_command",
     "select",
     "servers_frame",
 ]

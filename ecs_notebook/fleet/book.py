@@ -16,6 +16,7 @@ from typing import Any, Final, cast
 import pandas as pd
 
 from .records import FINAL_STATUSES, STATUSES, JobRecord
+from .transitions import check
 
 COLUMNS: Final = (
     "key",
@@ -85,8 +86,20 @@ class JobBook:
             self._records[record.key] = record
             self._touch(record.key)
 
+    def move(self, key: str, status: str, **changes: Any) -> JobRecord:
+        """Move one row to ``status`` (with other field changes), as the one transition rule
+        of :mod:`.transitions` allows (``TransitionError`` if not). The engine changes a
+        row's status only through here."""
+        with self._lock:
+            check(self._records[key].status, status, key)
+            return self.update(key, status=status, **changes)
+
     def update(self, key: str, **changes: Any) -> JobRecord:
-        """Change fields of one row and mark it changed (only when a value really changed)."""
+        """Change fields of one row and mark it changed (only when a value really changed).
+
+        Sets any field as given (views and tests build books with it); the engine moves a
+        row's status with :meth:`move`.
+        """
         with self._lock:
             record = self._records[key]
             changed = False

@@ -4,7 +4,9 @@ It polls only what is not finished, on an adaptive schedule: quick at first, bac
 with jitter to a cap, and quick again inside the window in which jobs of this run have been
 seen to end. Until that window is known, only a few "scout" jobs are polled quickly; the
 moment the first jobs end, every job that has reached the window is pulled forward. Rows
-whose POST went unanswered are resolved by looking at the server. It stops by itself when
+whose POST went unanswered are resolved by looking at the server, judged only by what the
+API reports (the server's ``updated``, status and task state against the observation made
+before the POST; never the local clock against the API's). It stops by itself when
 nothing is left to watch, and can be paused, resumed and cancelled.
 """
 
@@ -18,7 +20,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from ..client import EcsClient
 from ..errors import ApiError, EcsNotebookError, NotFoundError
@@ -26,11 +28,18 @@ from ..model.jobs import Job
 from ..model.servers import Server
 from .book import JobBook
 from .journal import Journal
-from .records import FAIL, NOT_SENT, RUNNING, SUCCESS, UNCONFIRMED, UNKNOWN, JobRecord
-
-#: How far the server's ``updated`` time may run behind our clock and still count as
-#: "changed after the POST".
-CLOCK_SKEW = timedelta(seconds=5)
+from .records import (
+    FAIL,
+    NOT_SENT,
+    PLANNED,
+    RUNNING,
+    SUCCESS,
+    UNCONFIRMED,
+    UNKNOWN,
+    JobRecord,
+    Observation,
+)
+from .transitions import allowed
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,10 @@ class PollSchedule:
     near_interval: float = 4.5
     jitter: float = 0.2
     near_jitter: float = 0.1
-    #: An unanswered POST is checked on the server this often, for this long.
+    #: An unanswered POST is checked on the server this often; after this settle window
+    #: with no sign of the reinstall (unchanged and idle), it counts as not processed.
     unknown_interval: float = 2.0
-    unknown_grace: float = 10.0
+    unknown_grace: float = 30.0
     min_samples: int = 1
     #: Besides the first few jobs, one job in this many scouts for the run's durations.
     scout_every: int = 20
@@ -101,6 +111,9 @@ class Poller:
         notify_every: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        max_attempts: int = 1,
+        on_not_processed: Callable[[str], None] | None = None,
+        keep_alive: Callable[[], bool] | None = None,
     ) -> None:
         self.client = client
         self.book = book
@@ -120,6 +133,12 @@ class Poller:
         self._resumed: asyncio.Event | None = None
         self._cancelled = False
         self._expecting_more = False
+        #: POSTs per server at most: a POST proved not processed is handed back through
+        #: ``on_not_processed`` while fewer were sent.
+        self.max_attempts = max_attempts
+        self.on_not_processed = on_not_processed
+        #: While this says true, the poller waits for new rows instead of stopping when idle.
+        self.keep_alive = keep_alive or (lambda: False)
         self.requests = 0
         self.errors = 0
         self.finished_at: dict[str, float] = {}
@@ -176,7 +195,7 @@ class Poller:
             while not self._cancelled:
                 self._admit()
                 if not self._heap:
-                    if not self._expecting_more and not tasks:
+                    if not self._expecting_more and not self.keep_alive() and not tasks:
                         break
                     await self._sleep(1.0)
                     continue
@@ -301,10 +320,10 @@ class Poller:
         try:
             if record.job_id is not None:
                 job = await self.client.get_job(record.job_id)
-                self._apply_job(record, job)
+                await self._apply_job(record, job)
             else:
                 server = await self.client.get_server(record.server_id)
-                self._apply_server(record, server)
+                await self._apply_server(record, server)
         except NotFoundError as exc:
             self.errors += 1
             self.book.update(
@@ -323,14 +342,18 @@ class Poller:
         if current.finished:
             self.finished_at[key] = self._clock()
             self._watch.pop(key, None)
+        elif not current.tracked:
+            self._watch.pop(key, None)  # handed back to the submitter
         else:
             self._reschedule(key)
 
-    def _apply_job(self, record: JobRecord, job: Job) -> None:
-        status_changed = job.status != record.status
-        updated = self.book.update(
+    async def _apply_job(self, record: JobRecord, job: Job) -> None:
+        # One rule for moves: a job status that would go backwards is not applied.
+        status = job.status if allowed(record.status, job.status) else record.status
+        status_changed = status != record.status
+        updated = self.book.move(
             record.key,
-            status=job.status,
+            status,
             begin_time=job.begin_time,
             end_time=job.end_time,
             error_code=job.error_code,
@@ -343,7 +366,7 @@ class Poller:
         if job.finished:
             self._learn(record.key, job)
         if status_changed and self.journal is not None:
-            self.journal.record_job(updated)
+            await self.journal.record_job(updated)
 
     def _learn(self, key: str, job: Job) -> None:
         if job.begin_time is not None and job.end_time is not None:
@@ -355,58 +378,35 @@ class Poller:
         if first_window and self._window is not None:
             self._replan()
 
-    def _resolve(self, record: JobRecord, status: str, outcome: str, note: str, polls: int) -> None:
-        self.book.update(record.key, status=status, note=note, polls=polls, last_polled=_utcnow())
+    async def _resolve(
+        self,
+        record: JobRecord,
+        status: str,
+        outcome: str,
+        note: str,
+        polls: int,
+        observed: Observation | None = None,
+    ) -> None:
         if self.journal is not None:
-            self.journal.write("resolved", key=record.key, outcome=outcome, note=note)
+            extra = {"observed": observed.to_json()} if observed is not None else {}
+            await self.journal.commit(
+                "resolved",
+                key=record.key,
+                attempt=record.attempts,
+                outcome=outcome,
+                note=note,
+                **extra,
+            )
+        changes: dict[str, object] = {}
+        if observed is not None:
+            changes["observed"] = observed
+        self.book.move(record.key, status, note=note, polls=polls, last_polled=_utcnow(), **changes)
 
-    def _apply_server(self, record: JobRecord, server: Server) -> None:
+    async def _apply_server(self, record: JobRecord, server: Server) -> None:
         now = _utcnow()
         polls = record.polls + 1
         if record.status == UNKNOWN:
-            if server.rebuilding:
-                note = (
-                    "the answer was lost, but the server is rebuilding: accepted (job id unknown)"
-                )
-                updated = self.book.update(
-                    record.key,
-                    status=RUNNING,
-                    note=note,
-                    polls=polls,
-                    last_polled=now,
-                    last_error=None,
-                )
-                if self.journal is not None:
-                    self.journal.write("resolved", key=record.key, outcome="accepted", note=note)
-                    self.journal.record_job(updated)
-                return
-            watched = self._clock() - self._watch[record.key].first_look
-            changed = (
-                server.updated is not None
-                and record.submitted is not None
-                and server.updated >= record.submitted - CLOCK_SKEW
-            )
-            if server.task_state or watched < self.schedule.unknown_grace:
-                # Busy (a reinstall stops a running server first), or too soon to tell.
-                self.book.update(record.key, polls=polls, last_polled=now)
-            elif changed:
-                self._resolve(
-                    record,
-                    UNCONFIRMED,
-                    "unconfirmed",
-                    "the answer was lost; the server changed after the POST but shows no "
-                    "reinstall now: check it before submitting again",
-                    polls,
-                )
-            else:
-                self._resolve(
-                    record,
-                    NOT_SENT,
-                    "not_accepted",
-                    "the answer was lost and the server shows no reinstall: not accepted. "
-                    "It was not sent again automatically; submit it again if you still want it",
-                    polls,
-                )
+            await self._resolve_unknown(record, server, polls)
             return
         # Accepted, but no job id: follow the server until it stops rebuilding.
         if server.rebuilding:
@@ -414,8 +414,75 @@ class Poller:
             return
         final = FAIL if server.status == "ERROR" else SUCCESS
         note = f"server is {server.status} after rebuilding (job id unknown)"
-        updated = self.book.update(
-            record.key, status=final, end_time=now, note=note, polls=polls, last_polled=now
+        updated = self.book.move(
+            record.key, final, end_time=now, note=note, polls=polls, last_polled=now
         )
         if self.journal is not None:
-            self.journal.record_job(updated)
+            await self.journal.record_job(updated)
+
+    async def _resolve_unknown(self, record: JobRecord, server: Server, polls: int) -> None:
+        """An unanswered POST, judged from the server against what was seen before it."""
+        now = _utcnow()
+        seen = Observation.of(server)
+        if server.rebuilding:
+            note = "the answer was lost, but the server is rebuilding: accepted (job id unknown)"
+            if self.journal is not None:
+                await self.journal.commit(
+                    "resolved",
+                    key=record.key,
+                    attempt=record.attempts,
+                    outcome="accepted",
+                    note=note,
+                )
+            updated = self.book.move(
+                record.key,
+                RUNNING,
+                note=note,
+                polls=polls,
+                last_polled=now,
+                last_error=None,
+            )
+            if self.journal is not None:
+                await self.journal.record_job(updated)
+            return
+        if seen.task_state:
+            # Busy (a reinstall stops a running server first): not yet decidable.
+            self.book.update(record.key, polls=polls, last_polled=now)
+            return
+        before = record.observed
+        changes = before.changes(seen) if before is not None else ["nothing seen before the POST"]
+        if changes:
+            await self._resolve(
+                record,
+                UNCONFIRMED,
+                "unconfirmed",
+                "the answer was lost; the server changed since ("
+                + "; ".join(changes)
+                + ") but shows no reinstall now: check it before submitting again",
+                polls,
+            )
+            return
+        watched = self._clock() - self._watch[record.key].first_look
+        if watched < self.schedule.unknown_grace:
+            self.book.update(record.key, polls=polls, last_polled=now)  # too soon to tell
+            return
+        if record.attempts < self.max_attempts and self.on_not_processed is not None:
+            await self._resolve(
+                record,
+                PLANNED,
+                "not_processed",
+                f"POST {record.attempts} was not processed (the server is unchanged and idle): "
+                "sending it again",
+                polls,
+                observed=seen,
+            )
+            self.on_not_processed(record.key)
+            return
+        await self._resolve(
+            record,
+            NOT_SENT,
+            "not_accepted",
+            f"not accepted: after {record.attempts} POST(s) the server shows no sign of the "
+            "reinstall (unchanged and idle)",
+            polls,
+        )

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from ..model.servers import Server
+
 # Submission states, before a job id is known or when none will be.
 PLANNED: Final = "PLANNED"  # selected and confirmed, not sent yet
 SUBMITTING: Final = "SUBMITTING"  # written to the journal, POST under way
@@ -14,6 +16,7 @@ REFUSED: Final = "REFUSED"  # the API refused the POST (nothing started)
 NOT_SENT: Final = "NOT_SENT"  # cancelled, or unknown outcome resolved as "not accepted"
 SKIPPED: Final = "SKIPPED"  # left out by the pre-flight check
 UNCONFIRMED: Final = "UNCONFIRMED"  # answer lost; server changed since, no reinstall seen
+CHANGED: Final = "CHANGED"  # not sent on resume: the server changed since the plan saw it
 # Job states, as the job API reports them.
 INIT: Final = "INIT"
 RUNNING: Final = "RUNNING"
@@ -33,10 +36,51 @@ STATUSES: Final = (
     REFUSED,
     NOT_SENT,
     UNCONFIRMED,
+    CHANGED,
     SKIPPED,
 )
 #: States after which nothing more will happen to the row.
-FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, UNCONFIRMED, SKIPPED})
+FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, UNCONFIRMED, CHANGED, SKIPPED})
+#: Final states that mean "this server was not reinstalled" (each listed with its reason).
+NOT_REINSTALLED: Final = FINAL_STATUSES - {SUCCESS}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the API itself reported about a server at one moment: the values that tell
+    whether anything happened to it since (never compared with the local clock)."""
+
+    updated: str | None
+    status: str
+    task_state: str | None = None
+
+    @classmethod
+    def of(cls, server: Server) -> Observation:
+        """The observation of a server as listed or read."""
+        updated = server.updated.isoformat() if server.updated is not None else None
+        return cls(updated, server.status, server.task_state)
+
+    @classmethod
+    def from_json(cls, data: object) -> Observation | None:
+        """Read back :meth:`to_json` (``None`` when absent or malformed)."""
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            return None
+        return cls(data.get("updated"), data["status"], data.get("task_state"))
+
+    def to_json(self) -> dict[str, str | None]:
+        """For the journal."""
+        return {"updated": self.updated, "status": self.status, "task_state": self.task_state}
+
+    def changes(self, now: Observation) -> list[str]:
+        """What differs in ``now`` (empty: unchanged and idle)."""
+        found = []
+        if now.updated != self.updated:
+            found.append(f"updated {self.updated} -> {now.updated}")
+        if now.status != self.status:
+            found.append(f"status {self.status} -> {now.status}")
+        if now.task_state:
+            found.append(f"task state {now.task_state}")
+        return found
 
 
 @dataclass
@@ -59,6 +103,11 @@ class JobRecord:
     last_polled: datetime | None = None
     last_error: str | None = None
     note: str | None = None
+    #: The server as last seen before the latest POST (plan, or the look that judged
+    #: the previous POST not processed): what a lost answer is resolved against.
+    observed: Observation | None = None
+    #: True once a POST of this row went unanswered (a later "busy" may be that POST).
+    unanswered: bool = False
     extra: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property

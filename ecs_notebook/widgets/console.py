@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,18 +21,28 @@ import ipywidgets as widgets
 from ..auth import AkSkAuth, AkSkCredentials
 from ..client import EcsClient, SyncEcsClient
 from ..errors import EcsNotebookError
-from ..fleet import FleetRun, Plan, PollSchedule, Summary
+from ..fleet import (
+    FleetRun,
+    Plan,
+    PollSchedule,
+    RunRefusedError,
+    Summary,
+    check_new_journal,
+    check_no_run_in_progress,
+    new_journal_path,
+)
+from ..fleet.lifecycle import DEFAULT_JOURNAL_DIR
 from ..model import ReinstallRequest
 from ..model.servers import Server
 from ..simulator import Simulator
 from .confirm import ConfirmPanel
+from .controls import RunControls
 from .form import ReinstallForm
 from .picker import FleetPicker
 from .preview import PreviewPane
 from .styles import esc, style_widget
 from .table import JobTable
 
-DEFAULT_JOURNAL_DIR: Final = Path("ecs-notebook-runs")
 #: Quick polling for simulator demos (jobs of a few seconds).
 DEMO_SCHEDULE: Final = PollSchedule(
     first=0.5,
@@ -87,6 +96,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.picker = FleetPicker(client, servers=servers)
         self.confirm = ConfirmPanel()
         self.table = JobTable()
+        self.controls = RunControls()
         self.form.layout.width = "50%"
         self.preview.layout.width = "50%"
         super().__init__(
@@ -98,6 +108,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
                 self.picker,
                 _heading("3. Confirm"),
                 self.confirm,
+                self.controls,
                 _heading("4. Jobs"),
                 self.table,
             ]
@@ -142,19 +153,15 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.preview.show(self.form.request, ids)
 
     def _plan(self, request: ReinstallRequest) -> None:
-        if self.run is not None and self.run.running:
-            self.confirm.say('<div class="ecs-err">a run is in progress: wait for it to end</div>')
-            return
         ids = self.picker.selected_ids
-        if not ids:
-            self.confirm.say('<div class="ecs-err">select at least one server (step 2)</div>')
-            return
         journal = self._journal_path()
-        if journal.exists() and journal.stat().st_size:
-            self.confirm.say(
-                f'<div class="ecs-err">{esc(journal)} already holds a run: pass another '
-                "journal, or resume it with FleetRun.resume and attach_run</div>"
-            )
+        try:
+            check_no_run_in_progress(self.run)
+            if not ids:
+                raise RunRefusedError("select at least one server (step 2)")
+            check_new_journal(journal)
+        except RunRefusedError as exc:
+            self.confirm.say(f'<div class="ecs-err">{esc(exc)}</div>')
             return
         run = FleetRun(self.client, journal, schedule=self.schedule, concurrency=self.concurrency)
         try:
@@ -168,13 +175,10 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.run = run
         self.runs.append(run)
         self.table.attach(run.book)
+        self.controls.attach(run)
 
     def _journal_path(self) -> Path:
-        n = len(self.runs) + 1
-        if self.journal.suffix == ".jsonl":
-            return self.journal if n == 1 else self.journal.with_stem(f"{self.journal.stem}-{n}")
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        return self.journal / f"reinstall-{stamp}-{os.getpid()}-{n}.jsonl"
+        return new_journal_path(self.journal, len(self.runs) + 1)
 
     def __repr__(self) -> str:
         return f"Console(endpoint={self.client.aio.endpoint!r}, runs={len(self.runs)})"

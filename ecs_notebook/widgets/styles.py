@@ -26,6 +26,7 @@ STATUS_COLOURS: Final[dict[str, str]] = {
     "REFUSED": "#b71c1c",
     "NOT_SENT": "#795548",
     "UNCONFIRMED": "#fb8c00",
+    "CHANGED": "#f4511e",
     "SKIPPED": "#bdbdbd",
 }
 OTHER_COLOUR: Final = "#607d8b"
