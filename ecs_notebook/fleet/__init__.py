@@ -1,9 +1,12 @@
-"""The engine: job book, journal, poller and fleet submitter. No widgets."""
+"""The engine: job book, journal, poller, fleet submitter and staged rollouts. No widgets."""
 
 from .book import BookChange, JobBook, read_csv
+from .health import Health, check_health
 from .journal import Journal, replay
 from .poller import Poller, PollSchedule
 from .records import FINAL_STATUSES, STATUSES, JobRecord
+from .rollout import Rollout, RolloutError
+from .rollout_state import RolloutState
 from .run import FleetRun, Summary
 from .selection import (
     ConfirmationError,
@@ -25,6 +28,7 @@ __all__ = [
     "ConfirmedPlan",
     "FleetRun",
     "FleetSubmitter",
+    "Health",
     "JobBook",
     "JobRecord",
     "Journal",
@@ -32,9 +36,13 @@ __all__ = [
     "PollSchedule",
     "Poller",
     "Progress",
+    "Rollout",
+    "RolloutError",
+    "RolloutState",
     "ServerFilter",
     "Skip",
     "Summary",
+    "check_health",
     "preflight",
     "read_csv",
     "replay",
