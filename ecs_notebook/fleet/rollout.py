@@ -10,7 +10,6 @@ in flight is tracked to the end). Pure: no I/O. The live state of a staged run i
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -275,36 +274,3 @@ def _list_sizes(sizes: Sequence[int]) -> str:
 def plan_order(servers: Iterable[Server]) -> list[Server]:
     """Servers in the order waves take them: by name, then id."""
     return sorted(servers, key=lambda s: (s.name, s.id))
-
-
-# -- the command line ---------------------------------------------------------------------------
-
-
-def waves_arg(text: str) -> tuple[Amount, ...]:
-    """``--waves SIZES`` (argparse ``type=``): ``1,10,25%`` -> ``(1, 10, "25%")``."""
-    try:
-        return Rollout(waves=text).waves
-    except RolloutError as exc:
-        raise argparse.ArgumentTypeError(exc.problems[0].message) from None
-
-
-def max_errors_arg(text: str) -> Amount:
-    """``--max-errors N|P%`` (argparse ``type=``): ``3`` -> ``3``, ``2%`` -> ``"2%"``."""
-    try:
-        return parse_amount(text, what="max errors", minimum=0)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def bake_arg(text: str) -> float:
-    """``--bake SECONDS`` (argparse ``type=``): 0 or more seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"bake must be a number of seconds, not {text!r}"
-        ) from None
-    try:
-        return Rollout(bake=seconds).bake
-    except RolloutError as exc:
-        raise argparse.ArgumentTypeError(exc.problems[0].message) from None

@@ -346,7 +346,8 @@ class RolloutState:
         """Go on: after a halt with a fresh budget for what is left, or approve the next wave.
 
         After a halt the errors so far are judged by the operator and no longer count; the
-        budget is worked out again over the servers not sent yet.
+        budget is worked out again over the servers not sent yet. A halt at a wave boundary
+        with ``pause_between_waves`` is also the approval of the next wave.
         """
         step = self.step
         if step == "halted":
@@ -358,6 +359,8 @@ class RolloutState:
             left = sum(1 for sid in self.order if sid not in self._sent)
             budget = self.rollout.budget(left)
             record = {"t": "approve", "after": "halt", "judged": judged, "budget": budget}
+            if self.rollout.pause_between_waves and not self._unsent:
+                record["wave"] = self.current + 1  # halted at a boundary: go on to the next
         elif step == "approval":
             record = {"t": "approve", "after": "wave", "wave": self.current + 1}
         else:
@@ -440,6 +443,8 @@ class RolloutState:
                 if self._outcomes.get(sid) in ERROR_OUTCOMES:
                     self._error_count -= 1
             self._budget = budget
+            if isinstance(item.get("wave"), int):
+                self._approved.add(int(item["wave"]))
         elif item.get("after") == "wave" and isinstance(item.get("wave"), int):
             self._approved.add(int(item["wave"]))
         else:

@@ -3,7 +3,6 @@ the wave state machine and its journal records."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from itertools import chain, repeat
@@ -13,14 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecs_notebook.fleet.rollout import (
-    Rollout,
-    RolloutError,
-    bake_arg,
-    max_errors_arg,
-    plan_order,
-    waves_arg,
-)
+from ecs_notebook.fleet.rollout import Rollout, RolloutError, plan_order
 from ecs_notebook.fleet.rollout_state import (
     ERROR_OUTCOMES,
     HELD,
@@ -65,7 +57,6 @@ def test_many_waves_are_shortened_in_the_staging_text() -> None:
 )
 def test_wave_sizes_are_parsed_from_a_comma_list(text: str, sizes: tuple[object, ...]) -> None:
     assert Rollout(waves=text).waves == sizes
-    assert waves_arg(text) == sizes
 
 
 @pytest.mark.parametrize(
@@ -86,8 +77,6 @@ def test_bad_wave_sizes_are_refused_naming_the_field(text: str, says: str) -> No
         Rollout(waves=text)
     assert caught.value.fields == ("waves",)
     assert says in str(caught.value) and str(caught.value).startswith("invalid rollout: waves:")
-    with pytest.raises(argparse.ArgumentTypeError, match="wave size"):
-        waves_arg(text)
 
 
 @pytest.mark.parametrize(
@@ -98,34 +87,12 @@ def test_bad_error_budgets_are_refused_naming_the_field(text: str, says: str) ->
     with pytest.raises(RolloutError) as caught:
         Rollout(waves=[1], max_errors=text)
     assert caught.value.fields == ("max_errors",) and says in str(caught.value)
-    with pytest.raises(argparse.ArgumentTypeError, match="max errors"):
-        max_errors_arg(text)
 
 
 def test_every_bad_field_is_named_at_once() -> None:
     with pytest.raises(RolloutError) as caught:
         Rollout(waves="0", max_errors="abc", bake=-1, verify="yes")  # type: ignore[arg-type]
     assert caught.value.fields == ("waves", "max_errors", "bake", "verify")
-
-
-def test_the_cli_flags_parse_and_refuse_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="ecs-notebook reinstall")
-    parser.add_argument("--waves", type=waves_arg)
-    parser.add_argument("--max-errors", type=max_errors_arg)
-    parser.add_argument("--bake", type=bake_arg, default=0.0)
-    args = parser.parse_args(["--waves", "1,10,25%", "--max-errors", "2%", "--bake", "60"])
-    assert (args.waves, args.max_errors, args.bake) == ((1, 10, "25%"), "2%", 60.0)
-    assert parser.parse_args(["--max-errors", "0"]).max_errors == 0
-    for argv in (
-        ["--waves", "150%"],
-        ["--max-errors", "abc"],
-        ["--bake", "-5"],
-        ["--bake", "soon"],
-    ):
-        with pytest.raises(SystemExit) as stopped:
-            parser.parse_args(argv)
-        assert stopped.value.code == 2
-        assert f"argument {argv[0]}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -358,6 +325,20 @@ def test_proceed_after_a_halt_gives_a_fresh_budget_for_what_is_left() -> None:
     assert state.to_send() == tuple(f"id-{i:03d}" for i in range(4, 11))  # wave 2 resumes
     with pytest.raises(RolloutStateError, match="nothing to proceed"):
         state.proceed()
+
+
+def test_proceed_after_a_halt_at_a_boundary_also_approves_the_next_wave() -> None:
+    state = _state(5, Rollout(waves=[1, 2], pause_between_waves=True))
+    state.start_wave()
+    _finish_wave(state, {"id-000": "unhealthy"})
+    assert state.step == "halted"
+    (approve,) = state.proceed()
+    assert approve["wave"] == 2 and state.step == "ready"  # one Continue, not two
+    replayed = RolloutState.replay([state.header(), {"t": "wave", "wave": 1}, approve])
+    assert replayed is not None
+    replayed.mark_sent("id-000")
+    replayed.record("id-000", "unhealthy")
+    assert replayed.step == "ready" and replayed.errors == 0
 
 
 def test_outcomes_are_monotonic() -> None:
