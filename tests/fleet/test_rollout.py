@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from itertools import chain, repeat
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ecs_notebook.fleet.journal import Journal, replay
 from ecs_notebook.fleet.rollout import Rollout, RolloutError, plan_order
 from ecs_notebook.fleet.rollout_state import (
     ERROR_OUTCOMES,
@@ -431,3 +433,25 @@ def test_a_damaged_rollout_journal_is_refused() -> None:
         RolloutState.replay([{"t": "rollout", "rollout": {"waves": [0]}, "order": []}])
     with pytest.raises(RolloutStateError, match="damaged approve"):
         RolloutState.replay([header, {"t": "approve", "after": "lunch"}])
+
+
+def test_rollout_records_live_in_the_run_journal_beside_its_rows(tmp_path: Path) -> None:
+    """Written through the engine's Journal, read back by both replays: each keeps its own."""
+    path = tmp_path / "run.jsonl"
+    journal = Journal(path)
+    state = _state(3, Rollout(waves=[1]))
+    journal.write("plan", durable=False, expect=3)
+    for sid, name in state.names.items():
+        journal.write("row", durable=False, key=sid, server_id=sid, server_name=name)
+    written = [state.header(), *state.start_wave()]
+    state.mark_sent("id-000")
+    written += state.health("id-000", False, "status ERROR")
+    for record in written:
+        journal.write(record["t"], durable=False, **{k: v for k, v in record.items() if k != "t"})
+    journal.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    resumed = RolloutState.replay(lines)
+    assert resumed is not None and resumed.current == 1 and resumed.halted
+    assert resumed.held == ("id-001", "id-002")
+    rows = replay(path)  # the job rows' replay is not confused by rollout records
+    assert sorted(rows.records) == ["id-000", "id-001", "id-002"] and not rows.problems
