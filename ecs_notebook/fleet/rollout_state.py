@@ -138,7 +138,7 @@ class RolloutState:
         self.current = 0  # waves started (the current wave is number ``current``)
         self._sent: set[str] = set()
         self._outcomes: dict[str, Outcome] = {}
-        self._errors: list[int] = [0] * len(self.waves)
+        self._details: dict[str, str] = {}  # what went wrong, for the halt reason
         self._judged: set[str] = set()  # errors the operator has proceeded past
         self._approved: set[int] = set()  # wave numbers approved to start
         self._budget = rollout.budget(len(ids))
@@ -177,6 +177,7 @@ class RolloutState:
         errors = self._error_count
         culprits = tuple(
             f"{self.names.get(sid) or sid}: {self._outcomes[sid]}"
+            + (f" ({self._details[sid]})" if self._details.get(sid) else "")
             for sid in self.order
             if self._outcomes.get(sid) in ERROR_OUTCOMES and sid not in self._judged
         )
@@ -294,9 +295,10 @@ class RolloutState:
         self._unfinished += sum(1 for sid in wave if sid not in self._outcomes)
         return wave
 
-    def record(self, server_id: str, outcome: Outcome) -> list[dict[str, Any]]:
+    def record(self, server_id: str, outcome: Outcome, detail: str = "") -> list[dict[str, Any]]:
         """The final outcome of a sent server; a ``halt`` record when it passes the budget.
 
+        ``detail`` (an error code, what the health check saw) goes into the halt reason.
         The same outcome again changes nothing; a different one is refused.
         """
         if outcome not in OUTCOMES:
@@ -317,6 +319,8 @@ class RolloutState:
             self._unsent -= started
         was_halted = self.halted
         self._outcomes[server_id] = outcome
+        if detail:
+            self._details[server_id] = detail
         self._unfinished -= started
         column = {"succeeded": 1, "unhealthy": 2, "not_sent": None}.get(outcome, 3)
         if column is not None:
@@ -340,7 +344,8 @@ class RolloutState:
     def health(self, server_id: str, healthy: bool, seen: str = "") -> list[dict[str, Any]]:
         """A health check's verdict on a server whose job ended SUCCESS."""
         record = {"t": "health", "server_id": server_id, "healthy": healthy, "seen": seen}
-        return [record, *self.record(server_id, "succeeded" if healthy else "unhealthy")]
+        outcome: Outcome = "succeeded" if healthy else "unhealthy"
+        return [record, *self.record(server_id, outcome, "" if healthy else seen)]
 
     def proceed(self) -> list[dict[str, Any]]:
         """Go on: after a halt with a fresh budget for what is left, or approve the next wave.
@@ -415,7 +420,8 @@ class RolloutState:
                 raise RolloutStateError(f"damaged health record: {dict(item)!r}")
             if sid not in self._sent:
                 self._resent(sid)
-            self.record(sid, "succeeded" if item.get("healthy") else "unhealthy")
+            healthy = bool(item.get("healthy"))
+            self.record(sid, "succeeded" if healthy else "unhealthy", str(item.get("seen") or ""))
         elif kind == "approve":
             self._apply_approve(item)
         elif kind != "halt":

@@ -414,7 +414,11 @@ def test_replay_keeps_a_halt_and_its_proceed() -> None:
     state.mark_sent("id-001")
     written += state.health("id-000", False, "status ERROR")
     assert state.halted and written[-1]["t"] == "halt"
+    assert "web-000: unhealthy (status ERROR)" in written[-1]["reason"]
     written += state.proceed()
+    halted = RolloutState.replay(_journal(written[:-1]))
+    assert halted is not None and halted.halt is not None
+    assert halted.halt.reason == written[-2]["reason"]  # the same words after a restart
     resumed = RolloutState.replay(_journal(written))
     assert resumed is not None
     resumed.mark_sent("id-001")
