@@ -81,7 +81,7 @@ def parse_amount(value: object, *, what: str, minimum: int) -> Amount:
             low = "more than 0" if minimum else "0"
             raise ValueError(f"a percentage for {what} must be {low} to 100%, not {text!r}")
         return f"{Decimal(text[:-1].strip()).normalize():f}%"
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{expected}, not {text!r}")
     count = int(text)
     if count < minimum:

@@ -72,6 +72,8 @@ def test_wave_sizes_are_parsed_from_a_comma_list(text: str, sizes: tuple[object,
         ("", "empty"),
         ("1,,5", "wave size 2"),
         ("1,x%", "wave size 2"),
+        ("\u0663", "'\u0663'"),  # an Arabic-Indic three is a digit to str.isdigit, not here
+        ("2.5", "'2.5'"),
     ],
 )
 def test_bad_wave_sizes_are_refused_naming_the_field(text: str, says: str) -> None:
