@@ -94,37 +94,30 @@ async def check_health(
     reads = 0
     status: str | None = None
     task: str | None = None
-    unreadable: str | None = None
+
+    def verdict(seen: str, waited: float | None = None) -> Health:
+        waited = clock() - start if waited is None else waited
+        return Health(not seen, expected, status, task, seen, reads, waited)
+
     while True:
         reads += 1
+        unreadable: str | None = None
         try:
             server = await client.get_server(server_id)
         except NotFoundError:
-            return _verdict(
-                False, expected, None, None, "the server no longer exists", reads, clock() - start
-            )
+            status = task = None
+            return verdict("the server no longer exists")
         except (ApiError, TransportError) as exc:
             unreadable = str(exc)
         else:
-            unreadable = None
             status, task = server.status, server.task_state
             if status == expected and not task:
-                return _verdict(True, expected, status, task, "", reads, clock() - start)
+                return verdict("")
             if status in BROKEN_STATUSES:
-                return _verdict(
-                    False, expected, status, task, f"status {status}", reads, clock() - start
-                )
+                return verdict(f"status {status}")
         waited = clock() - start
         if waited >= timeout:
-            return _verdict(
-                False,
-                expected,
-                status,
-                task,
-                _timeout_reason(expected, status, task, unreadable, waited),
-                reads,
-                waited,
-            )
+            return verdict(_timeout_reason(expected, status, task, unreadable, waited), waited)
         await sleep(min(interval, timeout - waited))
 
 
@@ -137,15 +130,3 @@ def _timeout_reason(
     if task:
         return f"stuck in task {task} (status {status}) {after}"
     return f"timeout in status {status} {after} (expected {expected})"
-
-
-def _verdict(
-    healthy: bool,
-    expected: str,
-    status: str | None,
-    task: str | None,
-    seen: str,
-    reads: int,
-    waited: float,
-) -> Health:
-    return Health(healthy, expected, status, task, seen, reads, waited)
