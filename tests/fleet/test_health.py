@@ -13,6 +13,8 @@ from support.sim import client_for, keypair_request
 
 from ecs_notebook.client import EcsClient, RetryPolicy
 from ecs_notebook.fleet.health import Health, check_health, expected_status
+from ecs_notebook.fleet.rollout import Rollout
+from ecs_notebook.fleet.rollout_state import RolloutState
 from ecs_notebook.model.servers import Server
 from ecs_notebook.simulator import ManualClock, Simulator
 
@@ -193,3 +195,31 @@ def test_the_status_a_reinstall_should_leave(
 async def test_nonsense_timing_is_refused(client: EcsClient, clock: ManualClock) -> None:
     with pytest.raises(ValueError, match="interval"):
         await check(client, "x", "ACTIVE", clock, interval=0)
+
+
+async def test_an_unhealthy_canary_halts_the_rollout_after_one_reinstall(
+    sim: Simulator, client: EcsClient, clock: ManualClock
+) -> None:
+    """The pieces as the engine will join them: waves gate the POSTs, the verdict halts."""
+    servers = await client.list_servers()
+    state = RolloutState.for_plan(Rollout(waves=[1, "50%"]), servers)
+    request = keypair_request(sim)
+    before = {s.id: s.status for s in servers}
+    state.start_wave()
+    for sid in state.to_send():
+        state.mark_sent(sid)
+        await client.reinstall(sid, request)
+    (canary,) = state.waves[0]
+    clock.advance(JOB_SECONDS)
+    assert (await client.get_server(canary)).status == "ACTIVE"  # the job ended SUCCESS
+    with sim.model.lock:
+        sim.model.servers[canary].status = "ERROR"  # then the server broke
+    health = await check(
+        client, canary, expected_status(before[canary], request.mode), clock, interval=5.0
+    )
+    records = state.health(canary, health.healthy, health.seen)
+    assert [r["t"] for r in records] == ["health", "halt"] and state.step == "halted"
+    assert not any(state.may_send(sid) for sid in state.order)
+    accepted = {sid: s["reinstalls_accepted"] for sid, s in sim.state()["servers"].items()}
+    assert accepted[canary] == 1 and sum(accepted.values()) == 1
+    assert set(state.held) == set(accepted) - {canary}
