@@ -165,8 +165,8 @@ class RolloutPanel(widgets.VBox):  # type: ignore[misc]
         halt = view.halt
         if halt is not None:
             banner = (
-                f'<div class="ecs-halt-banner"><b>Halted.</b> {esc(halt.reason)}. '
-                f"{len(view.held):,} held. Continue proceeds with a fresh budget for them.</div>"
+                f'<div class="ecs-halt-banner"><b>{esc(halt.reason)}.</b> {len(view.held):,} '
+                "held: Continue proceeds with a fresh budget for them.</div>"
             )
             label = f"Continue ({len(view.held):,} held)"
         elif view.step == "approval":

@@ -88,7 +88,7 @@ def test_a_halt_shows_its_reason_and_continue_calls_back_once() -> None:
     assert panel.continue_button.disabled and panel.banner.value == ""
     _run_wave(state, failed=frozenset({"id-000"}))
     panel.show(state)
-    assert "Halted." in panel.banner.value and "web-000: failed" in panel.banner.value
+    assert "halted in wave 1" in panel.banner.value and "web-000: failed" in panel.banner.value
     assert "26 held" in panel.banner.value and "errors 1 of 0 allowed" in panel.waves_view.value
     assert _rows(panel)[1] == [1, 1, 0, 0, 1, 0] and _rows(panel)[2] == [10, 0, 0, 0, 0, 10]
     assert not panel.continue_button.disabled
