@@ -21,6 +21,7 @@ _EXPORTS = {
     "SyncEcsClient": "ecs_notebook.client",
     "RateLimiter": "ecs_notebook.client",
     "FleetRun": "ecs_notebook.fleet",
+    "Rollout": "ecs_notebook.fleet",
     "ServerFilter": "ecs_notebook.fleet",
     "Simulator": "ecs_notebook.simulator",
 }
@@ -30,6 +31,7 @@ __all__ = [
     "FleetRun",
     "RateLimiter",
     "ReinstallRequest",
+    "Rollout",
     "Secret",
     "ServerFilter",
     "Simulator",
@@ -42,7 +44,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .client import EcsClient, RateLimiter, SyncEcsClient
-    from .fleet import FleetRun, ServerFilter
+    from .fleet import FleetRun, Rollout, ServerFilter
     from .model import ReinstallRequest, UserData, ValidationError, preview
     from .secrets import Secret
     from .simulator import Simulator

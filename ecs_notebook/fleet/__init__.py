@@ -1,7 +1,10 @@
-"""The engine: job book, journal, poller and fleet submitter, and the run lifecycle. No widgets."""
+"""The engine: job book, journal, poller, fleet submitter, the run lifecycle and staged rollouts.
+
+No widgets."""
 
 from .binding import PasswordMismatchError, PasswordRequiredError, TargetMismatchError
 from .book import BookChange, JobBook, read_csv
+from .health import Health, check_health
 from .journal import Journal, JournalDamagedError, replay
 from .lifecycle import (
     EXIT_CODES,
@@ -17,6 +20,8 @@ from .lifecycle import (
 from .lock import JournalInUseError, JournalLock
 from .poller import Poller, PollSchedule
 from .records import FINAL_STATUSES, NOT_REINSTALLED, STATUSES, JobRecord, Observation
+from .rollout import Rollout, RolloutError
+from .rollout_state import RolloutState
 from .run import FleetRun, Summary
 from .selection import (
     ConfirmationError,
@@ -41,6 +46,7 @@ __all__ = [
     "ConfirmedPlan",
     "FleetRun",
     "FleetSubmitter",
+    "Health",
     "JobBook",
     "JobRecord",
     "Journal",
@@ -55,6 +61,9 @@ __all__ = [
     "PollSchedule",
     "Poller",
     "Progress",
+    "Rollout",
+    "RolloutError",
+    "RolloutState",
     "RunInProgressError",
     "RunRefusedError",
     "RunStartedError",
@@ -65,6 +74,7 @@ __all__ = [
     "TargetMismatchError",
     "TransitionError",
     "allowed",
+    "check_health",
     "check_new_journal",
     "check_no_run_in_progress",
     "new_journal_path",

@@ -13,6 +13,7 @@ from .console import Console, console, simulator_client, simulator_console
 from .form import ReinstallForm
 from .picker import FleetPicker
 from .preview import PreviewPane
+from .rollout import RolloutPanel
 from .table import JobTable
 from .target import Target, connect_target
 from .timeline import Timeline
@@ -24,6 +25,7 @@ __all__ = [
     "JobTable",
     "PreviewPane",
     "ReinstallForm",
+    "RolloutPanel",
     "SecretInput",
     "Target",
     "Timeline",

@@ -49,6 +49,7 @@ EXPORTED = [
     "FleetRun",
     "RateLimiter",
     "ReinstallRequest",
+    "Rollout",
     "Secret",
     "ServerFilter",
     "Simulator",
