@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Final, NoReturn
+
+import httpx
 
 MASK: Final = "********"
 
@@ -60,3 +63,33 @@ def secret_or_none(value: str | Secret | None) -> Secret | None:
     if isinstance(value, Secret):
         return value if value else None
     return Secret(value) if value else None
+
+
+class SecretBody(httpx.AsyncByteStream, httpx.SyncByteStream):
+    """A request body that carries a secret (the reinstall body with its admin password).
+
+    Held as an httpx stream whose ``repr`` is masked, so the bytes appear in no traceback's
+    locals, log record or exception: only the transport, writing it, sees them.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"SecretBody(<{len(self._data)} bytes, {MASK}>)"
+
+    __str__ = __repr__
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._data
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a SecretBody cannot be pickled")

@@ -7,6 +7,7 @@ import sys
 from typing import Final
 
 from ..client import EcsClient, RateLimiter
+from ..errors import InputError
 from ..model import ValidationError
 
 EXIT_OK: Final = 0
@@ -14,8 +15,8 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 
 
-class UsageError(Exception):
-    """Bad input: reported with exit status 2, nothing sent."""
+class UsageError(InputError):
+    """Bad command-line input: reported with exit status 2, nothing sent."""
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:

@@ -7,9 +7,9 @@ import time
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import FaultSpec, Simulator
 from ecs_notebook.simulator.faults import FaultInjector
 
@@ -167,7 +167,7 @@ async def test_latency_does_not_block_the_loop() -> None:
     assert 0.2 <= elapsed < 0.8
     with sim.serve() as url, httpx.Client(base_url=url, auth=auth_for(sim)) as sync_client:
         started = time.monotonic()
-        assert sync_client.get(f"/v1/{sim.project_id}/cloudservers/detail").status_code == 200
+        assert sync_client.get(f"/v1/{sim.project_id}/cloudservers/detail").status_code == 200  # noqa: ASYNC212
         assert time.monotonic() - started >= 0.2
 
 

@@ -6,10 +6,10 @@ import base64
 import json
 from typing import Any
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.model import ReinstallRequest, UserData
 from ecs_notebook.model.problems import errors
 from ecs_notebook.simulator import Simulator
