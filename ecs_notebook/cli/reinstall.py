@@ -20,10 +20,25 @@ from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationErro
 from ..model.problems import Problem
 from ..model.servers import Server
 from ..secrets import Secret
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_target, connect
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_target,
+    check_target,
+    check_writable,
+    connect,
+    positive_int,
+    positive_number,
+    read_file_bytes,
+    read_stdin_line,
+    read_text_file,
+)
 
 DEFAULT_JOURNAL_DIR = Path("ecs-notebook-runs")
 LOOKUP_CHUNK = 100  # server ids per listing call, as the API advises
+USER_DATA_READ_LIMIT = 1024 * 1024  # read enough to say how far over its 32 KB limit it is
 
 
 def add_parsers(sub: Any) -> None:
@@ -49,7 +64,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--cmk-id", help="KMS key id for system disk encryption")
     p.add_argument("--dry-run", action="store_true", help="print the exact body and send nothing")
     p.add_argument("--yes", action="store_true", help="confirm servers named on the command line")
-    p.add_argument("--expect", type=int, metavar="N", help="confirm: N servers will be reinstalled")
+    p.add_argument(
+        "--expect", type=positive_int, metavar="N", help="confirm: N servers will be reinstalled"
+    )
     _add_run_options(p)
     add_target(p)
     p.set_defaults(handler=reinstall)
@@ -69,10 +86,18 @@ def _add_run_options(p: argparse.ArgumentParser, *, journal: bool = True) -> Non
     run = p.add_argument_group("run")
     if journal:
         run.add_argument("--journal", metavar="PATH", help="journal file (default: a new one)")
-    run.add_argument("--concurrency", type=int, default=10, help="POSTs in flight (default 10)")
-    run.add_argument("--rate-limit", type=float, metavar="R", help="requests/s, the API's limit")
     run.add_argument(
-        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll after S (5)"
+        "--concurrency", type=positive_int, default=10, help="POSTs in flight (default 10)"
+    )
+    run.add_argument(
+        "--rate-limit", type=positive_number, metavar="R", help="requests/s, the API's limit"
+    )
+    run.add_argument(
+        "--poll-interval",
+        type=positive_number,
+        default=5.0,
+        metavar="S",
+        help="first poll after S (5)",
     )
     run.add_argument("--no-wait", action="store_true", help="exit once everything is submitted")
     run.add_argument("--csv", metavar="PATH", help="write the final job table to a CSV file")
@@ -86,10 +111,8 @@ def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
     adminpass = _read_password(stdin) if args.password_stdin else None
     user_data = None
     if args.user_data:
-        try:
-            user_data = UserData.from_file(args.user_data)
-        except OSError as exc:
-            raise UsageError(f"--user-data: cannot read {args.user_data}: {exc.strerror}") from None
+        raw = read_file_bytes(args.user_data, "--user-data", USER_DATA_READ_LIMIT)
+        user_data = UserData(raw, Path(args.user_data).name)
     return ReinstallRequest(
         adminpass=adminpass,
         keyname=args.keyname,
@@ -103,7 +126,7 @@ def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
 
 
 def _read_password(stdin: IO[str]) -> Secret:
-    secret = Secret(stdin.readline().rstrip("\r\n"))
+    secret = Secret(read_stdin_line(stdin, "--password-stdin"))
     if not secret:
         raise UsageError("--password-stdin: stdin held no password")
     return secret
@@ -111,10 +134,7 @@ def _read_password(stdin: IO[str]) -> Secret:
 
 def read_ids_file(path: str) -> list[str]:
     """Server ids from a file: one per line, or the ``id``/first column of a CSV."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--from-file: cannot read {path}: {exc.strerror}") from None
+    text = read_text_file(path, "--from-file")
     rows = [r for r in csv.reader(line for line in text.splitlines() if line.strip())]
     if not rows:
         return []
@@ -122,7 +142,15 @@ def read_ids_file(path: str) -> list[str]:
     if "id" in [c.strip().lower() for c in rows[0]]:
         column = [c.strip().lower() for c in rows[0]].index("id")
         rows = rows[1:]
-    return [r[column].strip() for r in rows if r and r[column].strip() and not r[0].startswith("#")]
+    ids = []
+    for number, row in enumerate(rows, start=1):
+        if not row or row[0].startswith("#"):
+            continue
+        if len(row) <= column:
+            raise UsageError(f"--from-file: {path}: row {number} has no id column")
+        if row[column].strip():
+            ids.append(row[column].strip())
+    return ids
 
 
 # -- reinstall ---------------------------------------------------------------------------
@@ -147,7 +175,10 @@ def reinstall(args: argparse.Namespace) -> int:
         criteria = ServerFilter(name_regex=args.name_regex, tags=tuple(args.tag))
     except ValueError as exc:
         raise UsageError(f"--name-regex: {exc}") from None
+    if args.csv:
+        check_writable(args.csv, "--csv")
     if args.dry_run:
+        check_target(args)  # what a real run would refuse, a dry run refuses too
         return _dry_run(args, request, ids)
     explicit = bool(args.server_ids) and not selecting and not args.from_file
     if args.yes and not explicit and args.expect is None:
@@ -300,6 +331,8 @@ def resume(args: argparse.Namespace) -> int:
     if not Path(args.journal).is_file():
         raise UsageError(f"--journal {args.journal}: no such file")
     adminpass = _read_password(sys.stdin) if args.password_stdin else None
+    if args.csv:
+        check_writable(args.csv, "--csv")
     client = connect(args, args.rate_limit)
     try:
         run = FleetRun.resume(
