@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Final, NoReturn
 
@@ -93,3 +95,40 @@ class SecretBody(httpx.AsyncByteStream, httpx.SyncByteStream):
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("a SecretBody cannot be pickled")
+
+
+#: Headers whose values are secrets (or prove one): never logged.
+SECRET_HEADERS: Final = ("x-subject-token", "x-auth-token", "x-security-token", "authorization")
+_HEADER_VALUE: Final = re.compile(
+    "(?i)(['\"](?:" + "|".join(SECRET_HEADERS) + ")['\"]\\s*[,:]\\s*b?['\"])[^'\"]*"
+)
+#: The HTTP libraries' loggers that record headers at DEBUG (httpcore's trace of the answer).
+HTTP_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "aiohttp.client",
+)
+
+
+class RedactSecretHeaders(logging.Filter):
+    """Mask the values of :data:`SECRET_HEADERS` in a log record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _HEADER_VALUE.sub(lambda m: m.group(1) + MASK, message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def protect_http_loggers() -> None:
+    """Put :class:`RedactSecretHeaders` on every HTTP library logger (once)."""
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecretHeaders) for f in logger.filters):
+            logger.addFilter(RedactSecretHeaders())
