@@ -405,7 +405,8 @@ class EcsClient:
     def _build(
         self, method: str, url: str, params: Mapping[str, Any] | None, body: SecretBody | None
     ) -> httpx.Request:
-        headers = {**self._http.headers, "Host": httpx.URL(url).netloc.decode("ascii")}
+        target = httpx.URL(url, params=params)  # parsed once
+        headers = {**self._http.headers, "Host": target.netloc.decode("ascii")}
         headers["Content-Type"] = JSON_POST if body is not None else JSON_GET
         if body is not None:
             headers["Content-Length"] = str(len(body))
@@ -413,8 +414,7 @@ class EcsClient:
             headers["X-Project-Id"] = self._project_id
         return httpx.Request(
             method,
-            url,
-            params=params,
+            target,
             headers=headers,
             stream=body,
             extensions={"timeout": self._timeout.as_dict()},

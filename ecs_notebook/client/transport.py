@@ -64,13 +64,8 @@ class PooledTransport(AiohttpTransport):
         except httpx.TransportError as exc:
             raise _mapped(exc) from exc.__cause__
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_Stream(response.stream),
-            request=request,
-            extensions=response.extensions,
-        )
+        response.stream = _Stream(response.stream)
+        return response
 
 
 def pooled_transport(max_connections: int) -> httpx.AsyncBaseTransport:

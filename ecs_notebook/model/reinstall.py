@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Final
 
 from ..secrets import MASK, Secret, SecretBody, secret_or_none
@@ -238,9 +239,16 @@ class ReinstallRequest:
         """The exact bytes sent: the SDK's ``json.dumps`` formatting, ASCII-escaped."""
         return dump_json(self.body())
 
-    def secret_body(self) -> SecretBody:
-        """:meth:`to_json`'s bytes in a :class:`SecretBody`: what the client sends."""
+    @cached_property
+    def _secret_body(self) -> SecretBody:
         return SecretBody(self.to_json())
+
+    def secret_body(self) -> SecretBody:
+        """:meth:`to_json`'s bytes in a :class:`SecretBody`: what the client sends.
+
+        Built (and validated) once per request object: a fleet sends the same body many times.
+        """
+        return self._secret_body
 
     def __repr__(self) -> str:
         shown = ", ".join(
