@@ -24,6 +24,7 @@ KEYNAME_MAX: Final = 64
 _KEYNAME: Final = re.compile(r"[A-Za-z0-9_.-]+")
 _USERID: Final = re.compile(r"[0-9a-f]{32}")
 _CMK_ID: Final = re.compile(r"[0-9A-Za-z-]+")
+_PATH_SAFE: Final = re.compile(r"[0-9A-Za-z_-]+")
 
 #: Regions whose API reference marks ``keyname`` and ``userid`` mandatory (contract 1.4).
 KEYPAIR_DOC_REGIONS: Final = frozenset({"tr-central-201"})
@@ -107,7 +108,9 @@ class ReinstallRequest:
                 problems.append(
                     Problem("userid", "is required with a key pair (the IAM user that owns it)")
                 )
-        if self.userid is not None and not _USERID.fullmatch(self.userid):
+        if self.userid is not None and not _PATH_SAFE.fullmatch(self.userid):
+            problems.append(Problem("userid", "may only use letters, digits, '-' and '_'"))
+        elif self.userid is not None and not _USERID.fullmatch(self.userid):
             problems.append(
                 Problem(
                     "userid",
