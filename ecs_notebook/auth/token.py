@@ -209,12 +209,13 @@ def _token_request(
             }
         ).encode()
     )
+    target = httpx.URL(url, params={"nocatalog": "true"})
     return httpx.Request(
         "POST",
-        url,
-        params={"nocatalog": "true"},
+        target,
         stream=body,
-        headers={
+        headers={  # with a stream, httpx adds no Host or Content-Length of its own
+            "Host": target.netloc.decode("ascii"),
             "Content-Type": "application/json;charset=utf8",
             "Content-Length": str(len(body)),
         },
