@@ -189,14 +189,15 @@ class ReinstallRequest:
         if self.encrypt_system_disk:
             if self.cmk_id is None:
                 return [Problem("__system__cmkid", "is required to encrypt the system disk")]
-            if len(self.cmk_id) != CMK_ID_LENGTH or not _CMK_ID.fullmatch(self.cmk_id):
+            if len(self.cmk_id) != CMK_ID_LENGTH:
                 return [
                     Problem(
                         "__system__cmkid",
-                        f"must be {CMK_ID_LENGTH} letters, digits or '-' "
-                        f"(it has {len(self.cmk_id)})",
+                        f"must be {CMK_ID_LENGTH} characters (it has {len(self.cmk_id)})",
                     )
                 ]
+            if not _CMK_ID.fullmatch(self.cmk_id):
+                return [Problem("__system__cmkid", "may only use letters, digits and '-'")]
         elif self.cmk_id is not None:
             return [Problem("__system__cmkid", "is only used when the system disk is encrypted")]
         return []
