@@ -110,7 +110,10 @@ class TokenAuth(httpx.Auth):
             try:
                 response = await client.send(self.token_request(), auth=None)
             except httpx.TransportError as exc:
-                raise TokenError(f"IAM did not answer: {type(exc).__name__}") from None
+                raise TokenError(
+                    f"IAM did not answer: {type(exc).__name__}",
+                    hint=f"check {ENV_IAM_ENDPOINT} and the network",
+                ) from None
             try:
                 self._store(response)
             except ApiError as exc:

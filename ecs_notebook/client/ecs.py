@@ -25,7 +25,7 @@ from ..errors import (
     classify_response,
 )
 from ..model import ReinstallRequest, ValidationError, check_project_id, check_server_id
-from ..model.ids import check_job_id, not_text
+from ..model.ids import check_job_id
 from ..model.jobs import Job
 from ..model.problems import Problem
 from ..model.reinstall import check_keyname
@@ -252,7 +252,8 @@ class EcsClient:
     ) -> AsyncIterator[Server]:
         """Every server matching ``filters`` (contract 4.1), page by page (``offset`` is a page)."""
         if isinstance(page_size, bool) or not isinstance(page_size, int):
-            raise ValidationError(not_text(page_size, "page_size"))
+            kind = type(page_size).__name__
+            raise ValidationError([Problem("page_size", f"must be a whole number, not {kind}")])
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValidationError([Problem("page_size", f"must be 1 to {MAX_PAGE_SIZE}")])
         params = self._server_params(filters)
