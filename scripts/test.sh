@@ -65,7 +65,24 @@ for i in "${!EXTRA[@]}"; do
     echo "error: could not install the test environment for Python $version" >&2
     exit 1
   fi
-  set -x
-  "$ROOT/.venv-$version/bin/python" -m pytest -m "not browser" "${PRIMARY_ONLY[@]}" "$@"
-  set +x
 done
+
+# The extra interpreters' suites run side by side (one process each: the two cores are free
+# by now); each one's output is shown whole when both are done.
+pids=()
+for version in "${EXTRA[@]}"; do
+  echo "+ Python $version: pytest -m 'not browser' ${PRIMARY_ONLY[*]} $*"
+  "$ROOT/.venv-$version/bin/python" -m pytest -p no:cacheprovider -m "not browser" \
+    "${PRIMARY_ONLY[@]}" "$@" >"$ROOT/.venv-$version.log" 2>&1 &
+  pids+=($!)
+done
+failed=0
+for i in "${!EXTRA[@]}"; do
+  version="${EXTRA[$i]}"
+  status=0
+  wait "${pids[$i]}" || status=$?
+  echo "=== Python $version (exit $status) ==="
+  cat "$ROOT/.venv-$version.log"
+  [ "$status" = 0 ] || failed=1
+done
+exit "$failed"
