@@ -138,7 +138,13 @@ def from_file(
         return None
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(location, encoding="utf-8")
+        parser.read(location, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"the credentials file {location} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the credentials file {location}: {exc.strerror or exc}"
+        ) from None
     except configparser.Error as exc:
         raise ConfigurationError(
             f"cannot read the credentials file {location}: {type(exc).__name__}"
