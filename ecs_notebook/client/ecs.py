@@ -365,14 +365,14 @@ class EcsClient:
         attempt = 0
         while True:
             attempt += 1
-            failure = await self._attempt(method, url, params, body)
-            if isinstance(failure, dict):
-                return failure
-            error = self._failure(failure, method, path, idempotent, server_id, attempt)
+            outcome = await self._attempt(method, url, params, body)
+            if isinstance(outcome, dict):
+                return outcome
+            error = self._failure(outcome, method, path, idempotent, server_id, attempt)
             delay = self._retry_delay(error, idempotent, attempt)
             if delay is None:
                 raise error
-            reason = error.code if isinstance(error, ApiError) else type(failure).__name__
+            reason = error.code if isinstance(error, ApiError) else type(outcome).__name__
             await self._pause(method, path, reason, delay)
 
     async def _attempt(
@@ -444,7 +444,7 @@ class EcsClient:
         return TransportError(
             f"{method} {path}: {reason} after {attempt} attempts",
             hint="check the endpoint and the network" if not_sent else "",
-            nothing_sent=not_sent and not idempotent,
+            nothing_sent=not_sent,
         )
 
     def _retry_delay(self, error: EcsNotebookError, idempotent: bool, attempt: int) -> float | None:
