@@ -310,3 +310,18 @@ async def test_an_untrusted_certificate_is_named_and_not_retried(
             await client.list_servers()
     assert "certificate was not trusted" in caught.value.hint
     assert retries == [] and handshakes == []  # refused during the handshake, never retried
+
+
+async def test_a_redirect_is_not_followed_and_says_to_check_the_endpoint() -> None:
+    sent: list[httpx.Request] = []
+
+    def redirect(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(302, headers={"Location": "https://elsewhere.example.com/"})
+
+    client = EcsClient(endpoint="https://ecs.example.com", auth=httpx.Auth(), project_id=PID,
+                       transport=httpx.MockTransport(redirect), retry=FAST)  # fmt: skip
+    async with client:
+        with pytest.raises(EcsNotebookError) as caught:
+            await client.reinstall(SID, REQUEST)
+    assert "redirect" in caught.value.hint and len(sent) == 1
