@@ -103,15 +103,14 @@ async def measure(
     url: str, name: str, transport: Callable[[], httpx.AsyncBaseTransport], c: int, n: int
 ) -> Result:
     async with make_client(url, transport()) as client:
-        gate = asyncio.Semaphore(c)
 
-        async def one() -> None:
-            async with gate:
+        async def worker(count: int) -> None:  # one of c requests in flight at any time
+            for _ in range(count):
                 await client.reinstall(SERVER, REQUEST)
 
-        await asyncio.gather(*(one() for _ in range(c)))  # warm-up: open the connections
+        await asyncio.gather(*(worker(1) for _ in range(c)))  # warm-up: open the connections
         cpu, wall = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(n)))
+        await asyncio.gather(*(worker(n // c + (i < n % c)) for i in range(c)))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return Result(name, c, n, wall, 1000 * cpu / n)
 
