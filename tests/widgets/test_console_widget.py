@@ -29,6 +29,7 @@ def test_password_reinstall_end_to_end_without_leaking_the_password(
     form = ui.form
     form.login.value = LOGIN_PASSWORD
     send_from_browser(form.adminpass.box, value=PASSWORD)
+    send_from_browser(form.adminpass_repeat.box, value=PASSWORD)
     send_from_browser(form.user_data, value="#cloud-config\nruncmd: [touch /ok]\n")
     assert form.sendable and not form.submit_button.disabled
     assert "&quot;adminpass&quot;: &quot;********&quot;" in ui.preview.body.value
@@ -64,7 +65,7 @@ def test_planning_needs_a_selection_and_a_valid_request(
     client: SyncEcsClient, tmp_path: Path
 ) -> None:
     ui = Console(client, journal=tmp_path / "one.jsonl")
-    assert ui.form.submit_button.disabled
+    assert ui.form.keyname.value == "KeyPair-demo"  # the simulator's only key pair
     ui.form.login.value = LOGIN_PASSWORD
     ui.form.set_password("Abcd@1234xyz")
     assert ui.plan() is None
