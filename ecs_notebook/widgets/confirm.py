@@ -13,9 +13,10 @@ from typing import Final
 
 import ipywidgets as widgets
 
+from .._text import plural
 from ..fleet import BookChange, ConfirmationError, FleetRun, Plan, Summary
 from ..model import ReinstallRequest
-from .styles import classed, esc, plural, responsive, style_widget, wrap_row
+from .styles import classed, esc, responsive, style_widget, wrap_row
 
 SHOWN_SKIPS: Final = 20
 RunListener = Callable[[FleetRun], object]

@@ -13,9 +13,10 @@ from typing import Any, Final
 import ipywidgets as widgets
 import pandas as pd
 
+from .._text import plural
 from ..fleet import FleetRun, Summary
 from ..fleet.export import to_csv_text
-from .styles import classed, esc, plural, status_class, style_widget
+from .styles import classed, esc, status_class, style_widget
 
 SHOWN_ROWS: Final = 200
 

@@ -166,11 +166,6 @@ def columns(children: Sequence[Any], min_width: str = "380px") -> Any:
     )
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """``plural(1, "server")``: ``"1 server"``; ``plural(1234, "server")``: ``"1,234 servers"``."""
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
-
-
 def style_widget() -> Any:
     """The shared ``<style>`` HTML widget: one model, included by every top-level widget."""
     global _style
