@@ -361,3 +361,27 @@ def test_a_closed_pipe_ends_quietly(sim) -> None:  # type: ignore[no-untyped-def
         os.close(write_end)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"{len(simulator.model.servers)} servers"  # nothing else
+
+
+def test_the_simulators_export_lines_paste_into_a_shell() -> None:
+    from ecs_notebook.simulator.cli import export_lines
+
+    simulator = Simulator(servers=3, seed=8)
+    exe = Path(sys.executable).parent / "ecs-notebook"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "ECS_NOTE"))}
+    with simulator.serve() as url:
+        lines = export_lines(simulator, url, {})
+        assert all(
+            line.startswith("export HUAWEICLOUD_SDK_") or "ECS_NOTEBOOK" in line for line in lines
+        )
+        script = "\n".join([*lines, f"'{exe}' servers -f value -c id"])
+        result = subprocess.run(
+            ["bash", "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.split()) == sorted(simulator.model.servers)
