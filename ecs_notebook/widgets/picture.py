@@ -63,8 +63,8 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             x=np.zeros(0, dtype=np.float32),
             y=np.zeros(0, dtype=np.float32),
             scales={"x": self.x_scale, "y": self.y_scale},
-            fill="between",
-            fill_opacities=[0.85],
+            fill="bottom",
+            interpolation="step-after",  # counts hold until the next sample: steps, not wedges
             stroke_width=0.5,
             display_legend=True,
             labels=[],
@@ -128,15 +128,23 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
         ).reshape(len(order), len(times))
         top = float(stacked[-1].max())
         marks = [(t, label) for t, label in self.history.marks if t <= end]
-        with self.areas.hold_sync(), self.x_scale.hold_sync(), self.y_scale.hold_sync():
-            # Top band first: ``fill="between"`` fills each line down to the next one.
+        with (
+            self.areas.hold_sync(),
+            self.x_scale.hold_sync(),
+            self.y_scale.hold_sync(),
+            self.y_axis.hold_sync(),
+        ):
+            # Each cumulative line is filled down to the axis, tallest first: every later
+            # (lower) line paints over it, so the band between two lines is one status.
             self.areas.x = x
             self.areas.y = stacked[::-1]
             self.areas.labels = list(reversed(order))
             self.areas.colors = [colour(s) for s in reversed(order)]
+            self.areas.fill_opacities = [1.0] * len(order)
             self.x_scale.max = float(max(end, 1.0))
             self.x_scale.min = float(times[0])
             self.y_scale.max = max(1.0, top)
+            self.y_axis.num_ticks = int(min(5.0, max(1.0, top)))  # whole servers only
         if marks:
             with self.rules.hold_sync(), self.rule_labels.hold_sync():
                 self.rules.x = np.array([[t, t] for t, _ in marks], dtype=np.float32)
