@@ -65,7 +65,7 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             scales={"x": self.x_scale, "y": self.y_scale},
             fill="bottom",
             interpolation="step-after",  # counts hold until the next sample: steps, not wedges
-            stroke_width=0.5,
+            stroke_width=0,
             display_legend=True,
             labels=[],
             colors=[],
@@ -82,13 +82,16 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             x=[], y=[], text=[], scales={"x": self.x_scale, "y": self.y_scale}, font_weight="normal"
         )
         self.x_axis = bq.Axis(scale=self.x_scale, label="seconds since the first submission")
-        self.y_axis = bq.Axis(scale=self.y_scale, side="left", label="servers", tick_format="d")
+        self.y_axis = bq.Axis(
+            scale=self.y_scale, side="left", label="servers", tick_format="d", num_ticks=2
+        )
         self.figure = bq.Figure(
             marks=[self.areas, self.rules, self.rule_labels],
             axes=[self.x_axis, self.y_axis],
             legend_location="top-left",
             fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 10},
             animation_duration=0,
+            padding_y=0.0,  # zero servers on the axis line, not a band below it
         )
         self.figure.layout = widgets.Layout(width="100%", height=height, min_width="300px")
         super().__init__([self.figure])
@@ -119,9 +122,11 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
         # The last sample holds until ``now``: repeat it there so the bands reach the edge.
         times = [t for t, _ in points]
         rows = [c for _, c in points]
-        if end > times[-1] or len(times) == 1:  # two points at least: a band, not a dot
-            times.append(end)
-            rows.append(rows[-1])
+        # The current counts hold from the last change to ``end``; right after a change (a
+        # run that just ended) give them a visible sliver, or they would have no width.
+        end = max(end, times[-1] + max(0.5, 0.02 * (times[-1] - times[0])))
+        times.append(end)
+        rows.append(rows[-1])
         x = np.asarray(times, dtype=np.float32)
         stacked = np.cumsum(
             np.array([[c.get(s, 0) for c in rows] for s in order], dtype=np.float32), axis=0

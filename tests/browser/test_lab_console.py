@@ -13,6 +13,12 @@ NOTEBOOK = "01-reinstall-one-server.ipynb"
 PASSWORD = "Browser@Secret123"
 
 
+def shot_from(page: Any, selector: str, path: Path) -> None:
+    """A screenshot of the viewport with ``selector`` scrolled to its top."""
+    page.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(path))
+
+
 def text_of(page: Any, selector: str) -> str:
     return str(page.locator(selector).first.inner_text())
 
@@ -66,8 +72,6 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     )
     assert "packages: [nginx]" in text_of(page, ".ecs-preview-user-data")
     shot("preview-updated")
-    # The README's pictures (docs/console.png, docs/job-table.png) come from these two.
-    page.locator(".ecs-console").first.screenshot(path=str(shot.folder / "console.png"))
 
     # Pick the server (the notebook pre-filtered the picker), plan, confirm with the count.
     page.locator("button.ecs-picker-select-all").click()
@@ -109,7 +113,6 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     progress.get_by_text("1 of 1 finished").wait_for()
     legend.get_by_text("SUCCESS").first.wait_for()  # the picture follows the run
     shot("success-while-another-cell-runs")
-    page.locator(".ecs-console .ecs-jobs").first.screenshot(path=str(shot.folder / "job-table.png"))
 
     # The outcome: a CSV download of the job table, durations in seconds.
     link = page.locator(".ecs-console .ecs-outcome-download a")
@@ -148,6 +151,9 @@ def test_voila_app_from_plan_to_finished_with_no_cell_run_by_hand(page: Any, voi
     # The simulator's only key pair is preselected; the picker is pre-filtered to one server.
     page.locator("button.ecs-submit:not([disabled])").wait_for()
     page.locator("button.ecs-picker-select-all").click()
+    page.locator(".ecs-picker-summary").get_by_text("1 selected").wait_for()
+    # The README's pictures (docs/console.png, docs/job-table.png) are these two.
+    shot_from(page, ".ecs-console", shot.folder / "console.png")
     page.locator("button.ecs-submit:not([disabled])").click()
     page.locator("button.ecs-confirm-submit").get_by_text("Reinstall 1 server").wait_for()
     page.locator(".ecs-confirm-count input").fill("1")
@@ -164,3 +170,4 @@ def test_voila_app_from_plan_to_finished_with_no_cell_run_by_hand(page: Any, voi
     assert ",SUCCESS," in Path(download.value.path()).read_text()
     assert "Error displaying widget" not in page.inner_text("body")
     shot("voila-finished")
+    shot_from(page, ".ecs-console .ecs-jobs", shot.folder / "job-table.png")
