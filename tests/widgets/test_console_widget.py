@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import json
+import re
 from pathlib import Path
 
 from ipywidgets import Widget
@@ -88,3 +92,13 @@ def test_simulator_console_runs_a_key_pair_reinstall_headless(tmp_path: Path) ->
     assert ui.confirm.submit()
     summary = ui.wait(60)
     assert summary.succeeded == plan.count == posts(ui.simulator)
+    # The outcome panel filled in by itself, with a CSV download of every row.
+    assert ui.outcome.summary is not None and ui.outcome.summary.succeeded == plan.count
+    link = ui.outcome.download.value
+    encoded = re.search(r"base64,([A-Za-z0-9+/=]+)", link)
+    assert encoded is not None
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded.group(1)).decode())))
+    assert len(rows) == plan.count + len(plan.skipped)
+    assert {r["status"] for r in rows if r["status"] != "SKIPPED"} == {"SUCCESS"}
+    assert all(float(r["duration_s"]) > 0 for r in rows if r["status"] == "SUCCESS")
+    assert f"{len(rows)} of {len(rows)} finished · elapsed" in ui.table.progress_view.value
