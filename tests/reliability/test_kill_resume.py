@@ -4,6 +4,7 @@ no job lost, no server reinstalled twice (judged by the simulator's ground truth
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from ecs_notebook.simulator import Simulator
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "ecs_notebook.cli"]
+WAITING = ("PLANNED", "SUBMITTING")  # not sent yet, or no answer yet
 
 
 @pytest.mark.timeout(180)
@@ -58,12 +60,18 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert first.stdout is not None
-        accepted_lines = 0
+        assert first.stderr is not None
+        # stdout holds data only (at the end); progress lines on stderr give the counts.
+        accepted = 0
         deadline = time.monotonic() + 60
-        while accepted_lines < 30 and time.monotonic() < deadline:
-            if first.stdout.readline().strip():
-                accepted_lines += 1
+        while accepted < 30 and time.monotonic() < deadline:
+            line = first.stderr.readline()
+            if not line:
+                break
+            if line.startswith("progress:"):
+                counts = dict(re.findall(r"([A-Z_]+) ([\d,]+)", line))
+                waiting = sum(int(counts.get(s, "0").replace(",", "")) for s in WAITING)
+                accepted = 120 - waiting
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)  # reaps it and closes its pipes
         assert first.returncode == -signal.SIGKILL
