@@ -36,6 +36,7 @@ STACK_ORDER: Final = (
     "REFUSED",
     "NOT_SENT",
     "UNCONFIRMED",
+    "CHANGED",
     "SKIPPED",
     "UNKNOWN",
     "PENDING_PAYMENT",
