@@ -108,7 +108,12 @@ def test_ctrl_c_pauses_and_resume_finishes(
     sim, base_url, env = served
     journal = tmp_path / "run.jsonl"
     password = "Pause@Resume42"
-    first = start(reinstall(base_url, journal, "--password-stdin"), env, stdin=password + "\n")
+    # 4 POSTs a second: 40 servers take 10 s, so Ctrl-C after 5 lands mid-run on any machine.
+    first = start(
+        reinstall(base_url, journal, "--password-stdin", "--rate-limit", "4"),
+        env,
+        stdin=password + "\n",
+    )
     wait_until_sent(first, 5)
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=60)
