@@ -22,11 +22,12 @@ if TYPE_CHECKING:
 
 DEFAULT_JOURNAL_DIR: Final = Path("ecs-notebook-runs")
 
-#: Exit codes of ``ecs-notebook reinstall`` / ``resume`` (3 is reserved for staged rollouts).
+#: Exit codes of ``ecs-notebook reinstall`` / ``resume``. When several apply: 130, then 3,
+#: then 1, then 0.
 EXIT_OK: Final = 0  # every planned server reinstalled
 EXIT_NOT_ALL: Final = 1  # the run ended; some servers were not reinstalled (each with its reason)
 EXIT_REFUSED: Final = 2  # refused before sending anything
-EXIT_HALTED: Final = 3  # reserved: halted by an error budget
+EXIT_HALTED: Final = 3  # halted by the error budget of a staged run
 EXIT_PAUSED: Final = 130  # paused by Ctrl-C: resume continues it
 EXIT_CODES: Final = {
     EXIT_OK: "every planned server reinstalled",
@@ -34,6 +35,9 @@ EXIT_CODES: Final = {
     "reason)",
     EXIT_REFUSED: "refused before sending anything (invalid input, confirmation mismatch, "
     "journal in use, target or password mismatch, damaged journal)",
+    EXIT_HALTED: "halted by the error budget (--max-errors; with --waves the default is 0): "
+    "nothing new was sent, the rest is held (go on with: ecs-notebook resume --journal J "
+    "--proceed)",
     EXIT_PAUSED: "paused by Ctrl-C (continue with: ecs-notebook resume --journal J)",
 }
 
