@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ecs_notebook._httpx import httpx
+import httpx
+
 from ecs_notebook.auth import AkSkAuth, AkSkCredentials
 from ecs_notebook.client import EcsClient, RateLimiter, RetryPolicy
 from ecs_notebook.secrets import Secret

@@ -18,7 +18,8 @@ from collections.abc import Generator
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
-from ecs_notebook._httpx import httpx
+import httpx
+
 from ecs_notebook.auth.signing import format_sdk_date, sign
 from ecs_notebook.simulator import Simulator
 from ecs_notebook.simulator.listing import MAX_LIMIT, ServerQuery

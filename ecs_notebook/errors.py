@@ -16,10 +16,26 @@ NOT_FOUND_CODES: Final = frozenset({"Ecs.0114", "Ecs.0614", "Common.0011"})
 
 
 class EcsNotebookError(Exception):
-    """Base of every error raised by ecs-notebook."""
+    """Base of every error raised by ecs-notebook.
+
+    ``exit_code`` is the ``ecs-notebook`` command's exit status for the error (a subclass
+    declares its own); ``hint`` says what the user can do, when something can be said;
+    ``nothing_sent`` is true when the error provably came before any request was sent.
+    """
+
+    exit_code: int = 1
+    hint: str = ""
+    nothing_sent: bool = False
 
 
-class ConfigurationError(EcsNotebookError):
+class InputError(EcsNotebookError, ValueError):
+    """Bad input (arguments, files, confirmation), caught before anything was sent."""
+
+    exit_code = 2
+    nothing_sent = True
+
+
+class ConfigurationError(InputError):
     """Credentials, region or endpoint are missing or unusable; nothing was sent."""
 
 
@@ -35,6 +51,7 @@ class ApiError(EcsNotebookError):
         *,
         details: tuple[tuple[str, str], ...] = (),
         retry_after: float | None = None,
+        hint: str = "",
     ) -> None:
         self.status_code = status_code
         self.code = code
@@ -42,6 +59,7 @@ class ApiError(EcsNotebookError):
         self.request_id = request_id
         self.details = details
         self.retry_after = retry_after
+        self.hint = hint or hint_for(status_code, code, message)
         rid = f" (request id {request_id})" if request_id else ""
         super().__init__(f"HTTP {status_code} {code}: {message}{rid}")
 
@@ -80,6 +98,27 @@ class ServiceError(ApiError):
 class TransportError(EcsNotebookError):
     """The request could not be completed over the network (after any allowed retries)."""
 
+    def __init__(self, message: str, *, hint: str = "", nothing_sent: bool = False) -> None:
+        self.hint = hint
+        self.nothing_sent = nothing_sent
+        super().__init__(message)
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate was not trusted: the connection was refused, nothing sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message,
+            hint="the certificate was not trusted: check the endpoint, or point SSL_CERT_FILE "
+            "at the CA bundle that signed it",
+            nothing_sent=True,
+        )
+
+
+class WaitTimeoutError(EcsNotebookError, TimeoutError):
+    """Waiting (for a job to finish) took longer than allowed; the job may still finish."""
+
 
 class OutcomeUnknownError(TransportError):
     """A POST left the client but its answer was lost: the operation may have started.
@@ -87,6 +126,8 @@ class OutcomeUnknownError(TransportError):
     Do not send it again blindly. Look at the server first: status ``REBUILD`` with a
     ``rebuild*`` task state, or a new job, means the reinstall was accepted.
     """
+
+    exit_code = 1  # the command ended without the reinstall confirmed (3 is a halted rollout)
 
     def __init__(self, method: str, path: str, cause: str, server_id: str | None = None) -> None:
         self.method = method
@@ -99,6 +140,62 @@ class OutcomeUnknownError(TransportError):
             f"the operation may have started. Check {target} before trying again: "
             "status REBUILD or task state rebuilding/rebuild_spawning means it was accepted."
         )
+
+
+class TokenError(EcsNotebookError):
+    """No IAM token could be obtained, so the request that needed it was never sent."""
+
+    nothing_sent = True
+
+    def __init__(self, cause: str, *, hint: str = "") -> None:
+        self.cause = cause
+        self.hint = hint
+        super().__init__(f"could not obtain an IAM token ({cause}); nothing was sent")
+
+
+class JobNotFoundError(EcsNotebookError):
+    """A job id kept answering "not found" longer than a new job plausibly can."""
+
+    def __init__(self, job_id: str, attempts: int) -> None:
+        self.job_id = job_id
+        self.attempts = attempts
+        self.hint = "check the job id, region and project: jobs belong to one project"
+        super().__init__(f"job {job_id} was not found ({attempts} times in a row); gave up")
+
+
+#: What to do about the gateway's authentication refusals, by words in its message.
+AUTH_HINTS: Final = (
+    (
+        "verify aksk signature fail",
+        "check HUAWEICLOUD_SDK_SK: the secret key does not match the access key "
+        "(5 failed signatures in a row lock the AK for 5 minutes)",
+    ),
+    (
+        "failed to reach the limit",
+        "the AK is locked after 5 failed signatures: wait 5 minutes, then check "
+        "HUAWEICLOUD_SDK_SK before trying again",
+    ),
+    ("not exist", "check HUAWEICLOUD_SDK_AK: the gateway does not know this access key"),
+    (
+        "server time",
+        "sync this machine's clock (NTP): requests more than 15 minutes off are refused",
+    ),
+    ("x-sdk-date", "sync this machine's clock (NTP): the request time was not accepted"),
+    ("token expires", "the token expired: sync this machine's clock, or authenticate again"),
+)
+
+
+def hint_for(status_code: int, code: str, message: str) -> str:
+    """What the user can do about an API error, or ``""`` when there is nothing to say."""
+    if 300 <= status_code < 400:
+        return "the endpoint answered with a redirect, which is never followed: check the endpoint"
+    if status_code not in (401, 403) and not code.startswith("APIGW"):
+        return ""
+    lowered = message.lower()
+    for words, hint in AUTH_HINTS:
+        if words in lowered:
+            return hint
+    return ""
 
 
 def _text(value: Any) -> str:
@@ -116,15 +213,26 @@ def _find_code(payload: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def parse_error_body(body: bytes) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
+def parse_json(body: bytes) -> Any:
+    """The JSON value of a body, or ``None`` when it is empty or not JSON."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def parse_error_body(
+    body: bytes, payload: Any = None
+) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
     """Read the three error formats: gateway, ECS ``{"error": {...}}`` and job ``code``/``message``.
 
+    ``payload`` is the body already parsed (:func:`parse_json`), when it was.
     Returns ``(code, message, details, request_id)``; empty strings when the body says nothing.
     """
-    try:
-        payload = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
-        payload = None
+    if payload is None:
+        payload = parse_json(body)
     if not isinstance(payload, dict):
         return "", body[:200].decode("utf-8", "replace").strip(), (), ""
     request_id = _text(payload.get("request_id"))
@@ -145,13 +253,19 @@ def parse_error_body(body: bytes) -> tuple[str, str, tuple[tuple[str, str], ...]
     return code, message, details, request_id
 
 
-def error_from_response(
+def classify_response(
     status_code: int, body: bytes, headers: Mapping[str, str]
-) -> ApiError | None:
-    """The :class:`ApiError` an HTTP answer stands for, or ``None`` when it is a success."""
-    code, message, details, request_id = parse_error_body(body)
+) -> tuple[ApiError | None, Any]:
+    """Classify an HTTP answer once: ``(error or None, the body's JSON value)``.
+
+    The body is parsed once; a successful answer whose body is not JSON is an error.
+    """
+    payload = parse_json(body)
+    if 200 <= status_code < 300 and body and payload is None:
+        return ApiError(status_code, "BadResponse", "the answer is not JSON"), None
+    code, message, details, request_id = parse_error_body(body, payload)
     if 200 <= status_code < 300 and code not in THROTTLING_CODES:
-        return None
+        return None, payload
     request_id = headers.get("x-request-id") or request_id
     code = code or str(status_code)
     retry_after = _retry_after(headers.get("retry-after"))
@@ -170,7 +284,15 @@ def error_from_response(
         kind = ServiceError
     else:
         kind = RequestRejectedError
-    return kind(status_code, code, message, request_id, details=details, retry_after=retry_after)
+    error = kind(status_code, code, message, request_id, details=details, retry_after=retry_after)
+    return error, payload
+
+
+def error_from_response(
+    status_code: int, body: bytes, headers: Mapping[str, str]
+) -> ApiError | None:
+    """The :class:`ApiError` an HTTP answer stands for, or ``None`` when it is a success."""
+    return classify_response(status_code, body, headers)[0]
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Final, NoReturn
+
+import httpx
 
 MASK: Final = "********"
 
@@ -60,3 +65,70 @@ def secret_or_none(value: str | Secret | None) -> Secret | None:
     if isinstance(value, Secret):
         return value if value else None
     return Secret(value) if value else None
+
+
+class SecretBody(httpx.AsyncByteStream, httpx.SyncByteStream):
+    """A request body that carries a secret (the reinstall body with its admin password).
+
+    Held as an httpx stream whose ``repr`` is masked, so the bytes appear in no traceback's
+    locals, log record or exception: only the transport, writing it, sees them.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"SecretBody(<{len(self._data)} bytes, {MASK}>)"
+
+    __str__ = __repr__
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._data
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a SecretBody cannot be pickled")
+
+
+#: Headers whose values are secrets (or prove one): never logged.
+SECRET_HEADERS: Final = ("x-subject-token", "x-auth-token", "x-security-token", "authorization")
+_HEADER_VALUE: Final = re.compile(
+    "(?i)(['\"](?:" + "|".join(SECRET_HEADERS) + ")['\"]\\s*[,:]\\s*b?['\"])[^'\"]*"
+)
+#: The HTTP libraries' loggers that record headers at DEBUG (httpcore's trace of the answer).
+HTTP_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "aiohttp.client",
+)
+
+
+class RedactSecretHeaders(logging.Filter):
+    """Mask the values of :data:`SECRET_HEADERS` in a log record's message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _HEADER_VALUE.sub(lambda m: m.group(1) + MASK, message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def protect_http_loggers() -> None:
+    """Put :class:`RedactSecretHeaders` on every HTTP library logger (once)."""
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecretHeaders) for f in logger.filters):
+            logger.addFilter(RedactSecretHeaders())

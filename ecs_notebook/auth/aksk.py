@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from datetime import datetime, timezone
 
-from .._httpx import httpx
+import httpx
+
 from .credentials import AkSkCredentials
 from .signing import DATE_HEADER, canonical_query, format_sdk_date, sign
 

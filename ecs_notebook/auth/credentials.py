@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ ENV_IAM_USER: Final = "ECS_NOTEBOOK_IAM_USER"
 ENV_IAM_PASSWORD: Final = "ECS_NOTEBOOK_IAM_PASSWORD"  # noqa: S105 - a variable name
 ENV_IAM_DOMAIN: Final = "ECS_NOTEBOOK_IAM_DOMAIN"
 
+#: What an AK, SK or security token can hold: they travel in (or sign) HTTP headers.
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 DEFAULT_CREDENTIALS_FILE: Final = Path("~/.huaweicloud/credentials")
 #: Both spellings the SDK uses: the implicit chain's and ``ProfileCredentialProvider``'s.
 FILE_SECTIONS: Final = ("basiccredentials", "basic")
@@ -42,13 +45,26 @@ class AkSkCredentials:
     source: str = "arguments"
 
     def __post_init__(self) -> None:
-        if not self.access_key:
-            raise ConfigurationError("the access key (AK) is empty")
+        if not isinstance(self.access_key, str) or not self.access_key:
+            raise ConfigurationError("the access key (AK) is empty or not text")
+        if not _HEADER_SAFE.fullmatch(self.access_key):
+            raise ConfigurationError(
+                f"the access key (AK, {ENV_AK}) has characters an AK never has "
+                "(only printable ASCII, no spaces)"
+            )
         sk = secret_or_none(self.secret_key)
         if sk is None:
             raise ConfigurationError("the secret key (SK) is empty")
+        token = secret_or_none(self.security_token)
+        for value, name in ((sk, ENV_SK), (token, ENV_SECURITY_TOKEN)):
+            if value is not None and not _HEADER_SAFE.fullmatch(value.reveal()):
+                # Never show the value: not even the offending characters.
+                raise ConfigurationError(
+                    f"{name} has characters it never has (only printable ASCII, no spaces): "
+                    "check for a stray quote, space or line break"
+                )
         object.__setattr__(self, "secret_key", sk)
-        object.__setattr__(self, "security_token", secret_or_none(self.security_token))
+        object.__setattr__(self, "security_token", token)
 
     @property
     def is_temporary(self) -> bool:
@@ -122,7 +138,13 @@ def from_file(
         return None
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(location, encoding="utf-8")
+        parser.read(location, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"the credentials file {location} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read the credentials file {location}: {exc.strerror or exc}"
+        ) from None
     except configparser.Error as exc:
         raise ConfigurationError(
             f"cannot read the credentials file {location}: {type(exc).__name__}"

@@ -10,26 +10,34 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncGenerator, Callable, Generator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._httpx import httpx
-from ..errors import AuthenticationError, error_from_response
-from ..secrets import Secret
-from .credentials import IamPasswordCredentials
+import httpx
+
+from ..errors import ApiError, AuthenticationError, TokenError, error_from_response
+from ..secrets import Secret, SecretBody
+from .credentials import (
+    ENV_IAM_DOMAIN,
+    ENV_IAM_ENDPOINT,
+    ENV_IAM_PASSWORD,
+    ENV_IAM_USER,
+    IamPasswordCredentials,
+)
 
 Clock = Callable[[], datetime]
 TOKEN_HEADER = "X-Auth-Token"  # noqa: S105 - a header name
 SUBJECT_TOKEN_HEADER = "X-Subject-Token"  # noqa: S105 - a header name
+TOKEN_HINT = f"check {ENV_IAM_USER}, {ENV_IAM_PASSWORD}, {ENV_IAM_DOMAIN} and {ENV_IAM_ENDPOINT}"
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_expiry(value: str) -> datetime:
     """Parse IAM's ``expires_at`` (``2024-01-02T03:04:05.123000Z``)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 class TokenAuth(httpx.Auth):
@@ -82,28 +90,34 @@ class TokenAuth(httpx.Auth):
         scope: dict[str, Any] = (
             {"id": self._project_id} if self._project_id else {"name": self._region}
         )
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": creds.user,
-                            "password": creds.password.reveal(),
-                            "domain": {"name": creds.domain},
-                        }
-                    },
-                },
-                "scope": {"project": scope},
-            }
-        }
-        return httpx.Request(
-            "POST",
-            f"{self._iam_endpoint}/v3/auth/tokens",
-            params={"nocatalog": "true"},
-            content=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json;charset=utf8"},
+        return _token_request(
+            f"{self._iam_endpoint}/v3/auth/tokens", creds.user, creds.password, creds.domain, scope
         )
+
+    async def ensure_token(self, client: httpx.AsyncClient) -> None:
+        """Obtain a token now, if one is needed, through ``client`` (without auth).
+
+        Called before the request that needs it is built, so a failure here is a
+        :class:`TokenError`: that request was never sent.
+        """
+        if not self._needs_token():
+            return
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if not self._needs_token():
+                return
+            try:
+                response = await client.send(self.token_request(), auth=None)
+            except httpx.TransportError as exc:
+                raise TokenError(
+                    f"IAM did not answer: {type(exc).__name__}",
+                    hint=f"check {ENV_IAM_ENDPOINT} and the network",
+                ) from None
+            try:
+                self._store(response)
+            except ApiError as exc:
+                raise TokenError(str(exc), hint=exc.hint or TOKEN_HINT) from None
 
     def _store(self, response: httpx.Response) -> None:
         error = error_from_response(response.status_code, response.content, response.headers)
@@ -173,3 +187,39 @@ class TokenAuth(httpx.Auth):
                     self._store(token_response)
             self._apply(request)
             yield request
+
+
+def _token_request(
+    url: str, user: str, password: Secret, domain: str, scope: dict[str, Any]
+) -> httpx.Request:
+    """The token request; its body (with the password) travels as a :class:`SecretBody`."""
+    body = SecretBody(
+        json.dumps(
+            {
+                "auth": {
+                    "identity": {
+                        "methods": ["password"],
+                        "password": {
+                            "user": {
+                                "name": user,
+                                "password": password.reveal(),
+                                "domain": {"name": domain},
+                            }
+                        },
+                    },
+                    "scope": {"project": scope},
+                }
+            }
+        ).encode()
+    )
+    target = httpx.URL(url, params={"nocatalog": "true"})
+    return httpx.Request(
+        "POST",
+        target,
+        stream=body,
+        headers={  # with a stream, httpx adds no Host or Content-Length of its own
+            "Host": target.netloc.decode("ascii"),
+            "Content-Type": "application/json;charset=utf8",
+            "Content-Length": str(len(body)),
+        },
+    )

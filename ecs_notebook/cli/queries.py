@@ -9,10 +9,11 @@ import sys
 from typing import Any, Final
 
 from .._table import format_table
-from ..errors import ApiError
+from ..model import ValidationError
+from ..model.ids import check_job_id
 from ..model.jobs import FAIL, Job
 from ..model.servers import Server
-from .common import EXIT_FAILED, EXIT_OK, add_target, connect
+from .common import EXIT_FAILED, EXIT_OK, add_target, connect, positive_number
 
 JOB_COLUMNS: Final = ("JOB_ID", "STATUS", "SERVER_ID", "BEGIN", "END", "ERROR", "REASON")
 SERVER_COLUMNS: Final = (
@@ -35,7 +36,9 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("job", help="show jobs, optionally waiting until they finish")
     p.add_argument("job_ids", nargs="+", metavar="JOB_ID")
     p.add_argument("--wait", action="store_true", help="poll until every job is SUCCESS or FAIL")
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between polls (default 5)")
+    p.add_argument(
+        "--interval", type=positive_number, default=5.0, help="seconds between polls (default 5)"
+    )
     add_target(p)
     p.set_defaults(handler=job)
 
@@ -67,6 +70,9 @@ def job_row(job: Job) -> list[Any]:
 
 def job(args: argparse.Namespace) -> int:
     """``ecs-notebook job``."""
+    problems = [p for j in args.job_ids for p in check_job_id(j)]
+    if problems:
+        raise ValidationError(problems)
     client = connect(args)
 
     async def run() -> list[Job]:
@@ -77,11 +83,7 @@ def job(args: argparse.Namespace) -> int:
                 tasks = [client.get_job(j) for j in args.job_ids]
             return list(await asyncio.gather(*tasks))
 
-    try:
-        jobs = asyncio.run(run())
-    except ApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    jobs = asyncio.run(run())
     print(format_table(JOB_COLUMNS, [job_row(j) for j in jobs]))
     return EXIT_FAILED if any(j.status == FAIL for j in jobs) else EXIT_OK
 
@@ -111,11 +113,7 @@ def servers(args: argparse.Namespace) -> int:
         async with client:
             return await client.list_servers(**filters)
 
-    try:
-        found = asyncio.run(run())
-    except ApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    found = asyncio.run(run())
     if args.json:
         for s in found:
             print(json.dumps(dict(s.raw)))

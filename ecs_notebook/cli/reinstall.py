@@ -17,7 +17,6 @@ from typing import IO, Any, TypeVar
 from .._table import format_table
 from ..client import EcsClient
 from ..fleet import (
-    EXIT_CODES,
     BookChange,
     FleetRun,
     Plan,
@@ -36,11 +35,22 @@ from ..fleet.rollout import Rollout
 from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
 from ..model.problems import Problem
 from ..secrets import Secret
-from .common import UsageError, add_target, connect
+from .common import (
+    EXIT_CODES_HELP,
+    UsageError,
+    add_target,
+    check_writable,
+    connect,
+    positive_int,
+    positive_number,
+    read_file_bytes,
+    read_stdin_line,
+    read_text_file,
+)
+from .common import check_target as check_target_options
 from .rollout_args import add_rollout_arguments, rollout_from_args
 
 T = TypeVar("T")
-EXIT_HELP = "exit codes:\n" + "\n".join(f"  {code:<4}{text}" for code, text in EXIT_CODES.items())
 
 
 @contextmanager
@@ -54,12 +64,16 @@ def _refusals() -> Iterator[None]:
         raise UsageError(str(exc)) from None
 
 
+LOOKUP_CHUNK = 100  # server ids per listing call, as the API advises
+USER_DATA_READ_LIMIT = 1024 * 1024  # read enough to say how far over its 32 KB limit it is
+
+
 def add_parsers(sub: Any) -> None:
     """Add ``reinstall`` and ``resume``."""
     p = sub.add_parser(
         "reinstall",
         help="reinstall the OS of servers (wipes their system disks)",
-        epilog=EXIT_HELP + "\nCtrl-C pauses: unsent servers stay planned; resume sends them.",
+        epilog=EXIT_CODES_HELP + "\nCtrl-C pauses: unsent servers stay planned; resume sends them.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("server_ids", nargs="*", metavar="SERVER_ID")
@@ -82,7 +96,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--cmk-id", help="KMS key id for system disk encryption")
     p.add_argument("--dry-run", action="store_true", help="print the exact body and send nothing")
     p.add_argument("--yes", action="store_true", help="confirm servers named on the command line")
-    p.add_argument("--expect", type=int, metavar="N", help="confirm: N servers will be reinstalled")
+    p.add_argument(
+        "--expect", type=positive_int, metavar="N", help="confirm: N servers will be reinstalled"
+    )
     add_rollout_arguments(p)
     _add_run_options(p)
     add_target(p)
@@ -95,7 +111,7 @@ def add_parsers(sub: Any) -> None:
         "POSTs from the servers, and send the servers not sent yet (each only if unchanged "
         "since the plan). The target comes from the journal; --endpoint/--region/"
         "--project-id are accepted only when they match it.",
-        epilog=EXIT_HELP,
+        epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--journal", required=True, metavar="PATH", help="the run's journal")
@@ -118,10 +134,18 @@ def _add_run_options(p: argparse.ArgumentParser, *, journal: bool = True) -> Non
     run = p.add_argument_group("run")
     if journal:
         run.add_argument("--journal", metavar="PATH", help="journal file (default: a new one)")
-    run.add_argument("--concurrency", type=int, default=10, help="POSTs in flight (default 10)")
-    run.add_argument("--rate-limit", type=float, metavar="R", help="requests/s, the API's limit")
     run.add_argument(
-        "--poll-interval", type=float, default=5.0, metavar="S", help="first poll after S (5)"
+        "--concurrency", type=positive_int, default=10, help="POSTs in flight (default 10)"
+    )
+    run.add_argument(
+        "--rate-limit", type=positive_number, metavar="R", help="requests/s, the API's limit"
+    )
+    run.add_argument(
+        "--poll-interval",
+        type=positive_number,
+        default=5.0,
+        metavar="S",
+        help="first poll after S (5)",
     )
     run.add_argument("--no-wait", action="store_true", help="exit once everything is submitted")
     run.add_argument("--csv", metavar="PATH", help="write the final job table to a CSV file")
@@ -140,10 +164,8 @@ def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
     adminpass = _read_password(stdin) if args.password_stdin else None
     user_data = None
     if args.user_data:
-        try:
-            user_data = UserData.from_file(args.user_data)
-        except OSError as exc:
-            raise UsageError(f"--user-data: cannot read {args.user_data}: {exc.strerror}") from None
+        raw = read_file_bytes(args.user_data, "--user-data", USER_DATA_READ_LIMIT)
+        user_data = UserData(raw, Path(args.user_data).name)
     return ReinstallRequest(
         adminpass=adminpass,
         keyname=args.keyname,
@@ -157,7 +179,7 @@ def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
 
 
 def _read_password(stdin: IO[str]) -> Secret:
-    secret = Secret(stdin.readline().rstrip("\r\n"))
+    secret = Secret(read_stdin_line(stdin, "--password-stdin"))
     if not secret:
         raise UsageError("--password-stdin: stdin held no password")
     return secret
@@ -165,10 +187,7 @@ def _read_password(stdin: IO[str]) -> Secret:
 
 def read_ids_file(path: str) -> list[str]:
     """Server ids from a file: one per line, or the ``id``/first column of a CSV."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--from-file: cannot read {path}: {exc.strerror}") from None
+    text = read_text_file(path, "--from-file")
     rows = [r for r in csv.reader(line for line in text.splitlines() if line.strip())]
     if not rows:
         return []
@@ -176,7 +195,15 @@ def read_ids_file(path: str) -> list[str]:
     if "id" in [c.strip().lower() for c in rows[0]]:
         column = [c.strip().lower() for c in rows[0]].index("id")
         rows = rows[1:]
-    return [r[column].strip() for r in rows if r and r[column].strip() and not r[0].startswith("#")]
+    ids = []
+    for number, row in enumerate(rows, start=1):
+        if not row or row[0].startswith("#"):
+            continue
+        if len(row) <= column:
+            raise UsageError(f"--from-file: {path}: row {number} has no id column")
+        if row[column].strip():
+            ids.append(row[column].strip())
+    return ids
 
 
 # -- reinstall ---------------------------------------------------------------------------
@@ -201,7 +228,12 @@ def reinstall(args: argparse.Namespace) -> int:
         criteria = ServerFilter(name_regex=args.name_regex, tags=tuple(args.tag))
     except ValueError as exc:
         raise UsageError(f"--name-regex: {exc}") from None
+    if args.csv:
+        check_writable(args.csv, "--csv")
+    if args.held_file:
+        check_writable(args.held_file, "--held-file")
     if args.dry_run:
+        check_target_options(args)  # what a real run would refuse, a dry run refuses too
         return _dry_run(args, request, ids)
     rollout = rollout_from_args(args)
     if rollout.pause_between_waves and not _has_terminal():
@@ -474,6 +506,10 @@ def resume(args: argparse.Namespace) -> int:
     args.region = args.region or (recorded_region if recorded_region != "custom" else None)
     args.project_id = args.project_id or plan.get("project_id")
     adminpass = _read_password(sys.stdin) if args.password_stdin else None
+    if args.csv:
+        check_writable(args.csv, "--csv")
+    if args.held_file:
+        check_writable(args.held_file, "--held-file")
     client = connect(args, args.rate_limit)
     try:
         with _refusals():

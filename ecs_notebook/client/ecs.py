@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Final
 
+import httpx
+
 from .. import __version__
-from .._httpx import httpx
 from ..auth import AkSkAuth, AkSkCredentials, Credentials, TokenAuth, load_credentials
 from ..errors import (
     ApiError,
+    CertificateError,
     ConfigurationError,
+    EcsNotebookError,
+    JobNotFoundError,
+    NotFoundError,
     OutcomeUnknownError,
     ThrottledError,
     TransportError,
-    error_from_response,
+    WaitTimeoutError,
+    classify_response,
 )
 from ..model import ReinstallRequest, ValidationError, check_project_id, check_server_id
 from ..model.ids import check_job_id
 from ..model.jobs import Job
+from ..model.problems import Problem
+from ..model.reinstall import check_keyname
 from ..model.servers import Keypair, Server
 from ..regions import Endpoints, check_endpoint, resolve_endpoints
+from ..secrets import SecretBody
 from .paths import path_segment
 from .ratelimit import RateLimiter
-from .retry import RetryPolicy, error_is_retryable, transport_error_is_retryable
+from .retry import NOT_SENT_ERRORS, RetryPolicy, error_is_retryable, transport_error_is_retryable
+from .transport import certificate_problem, pooled_transport
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 MAX_PAGE_SIZE: Final = 1000
+#: How many "not found" answers in a row a job id gets before :meth:`wait_for_job` gives up
+#: (a new job can be briefly unknown to the job API; a wrong id is unknown for ever).
+JOB_NOT_FOUND_LIMIT: Final = 5
 JSON_POST: Final = "application/json;charset=utf-8"
 JSON_GET: Final = "application/json"
 #: Query parameters of ``GET /v1/{project_id}/cloudservers/detail`` (contract 4.1).
@@ -52,7 +65,9 @@ class EcsClient:
     """Async client for the reinstall, job, server and key pair APIs of one project.
 
     Use :meth:`connect` to build one from the environment, or pass an ``httpx.Auth``.
-    ``transport`` plugs in an in-process simulator or a mock; ``on_retry(method, path,
+    ``transport`` plugs in any httpx transport (the in-process simulator, an
+    ``httpx.MockTransport``); real traffic goes through aiohttp's connection pool
+    (:func:`~ecs_notebook.client.transport.pooled_transport`). ``on_retry(method, path,
     reason, delay)`` is told of every retry. ``rate_limiter`` spaces every request (polls
     included) to stay under the API's per-user limit, and slows down when throttled.
     """
@@ -83,13 +98,11 @@ class EcsClient:
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self.rate_limiter = rate_limiter
+        self._timeout = timeout
         self._http = httpx.AsyncClient(
             auth=auth,
-            transport=transport,
+            transport=transport or pooled_transport(max_connections),
             timeout=timeout,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
             headers={"User-Agent": f"ecs-notebook/{__version__}"},
             follow_redirects=False,
         )
@@ -204,7 +217,10 @@ class EcsClient:
         problems = check_server_id(server_id)
         if problems:
             raise ValidationError(problems)
-        body = request.to_json()
+        if not isinstance(request, ReinstallRequest):
+            kind = type(request).__name__
+            raise ValidationError([Problem("request", f"must be a ReinstallRequest, not {kind}")])
+        body = request.secret_body()
         pid = await self.project_id()
         path = f"/v2/{pid}/cloudservers/{server_id}/reinstallos"
         payload = await self._request(
@@ -236,8 +252,11 @@ class EcsClient:
         self, *, page_size: int = MAX_PAGE_SIZE, **filters: Any
     ) -> AsyncIterator[Server]:
         """Every server matching ``filters`` (contract 4.1), page by page (``offset`` is a page)."""
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            kind = type(page_size).__name__
+            raise ValidationError([Problem("page_size", f"must be a whole number, not {kind}")])
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
+            raise ValidationError([Problem("page_size", f"must be 1 to {MAX_PAGE_SIZE}")])
         params = self._server_params(filters)
         pid = await self.project_id()
         page = 1
@@ -269,23 +288,48 @@ class EcsClient:
 
     async def get_keypair(self, name: str) -> Keypair:
         """One key pair, with the ``user_id`` that owns it."""
+        if problems := check_keyname(name):
+            raise ValidationError(problems)
         pid = await self.project_id()
         path = f"/v2.1/{pid}/os-keypairs/{path_segment(name, 'keyname')}"
         payload = await self._request("GET", path, idempotent=True)
         return Keypair.from_api(payload)
 
     async def wait_for_job(
-        self, job_id: str, *, interval: float = 5.0, timeout: float | None = None
+        self,
+        job_id: str,
+        *,
+        interval: float = 5.0,
+        timeout: float | None = None,  # noqa: ASYNC109 - a deadline for the whole wait
     ) -> Job:
-        """Poll a job until it is finished (a simple loop; the job book polls fleets)."""
+        """Poll a job until it is finished (a simple loop; the job book polls fleets).
+
+        Raises :class:`JobNotFoundError` when the job id answers "not found"
+        :data:`JOB_NOT_FOUND_LIMIT` times in a row, :class:`WaitTimeoutError` after ``timeout``.
+        """
+        problems = _check_seconds(interval, "interval")
+        if timeout is not None:
+            problems += _check_seconds(timeout, "timeout")
+        if problems:
+            raise ValidationError(problems)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
+        missing = 0
         while True:
-            job = await self.get_job(job_id)
-            if job.finished:
-                return job
+            try:
+                job = await self.get_job(job_id)
+            except NotFoundError:
+                missing += 1
+                if missing >= JOB_NOT_FOUND_LIMIT:
+                    raise JobNotFoundError(job_id, missing) from None
+                status = "not found"
+            else:
+                missing = 0
+                if job.finished:
+                    return job
+                status = job.status
             if deadline is not None and loop.time() + interval > deadline:
-                raise TimeoutError(f"job {job_id} is still {job.status} after {timeout} s")
+                raise WaitTimeoutError(f"job {job_id} is still {status} after {timeout} s")
             await asyncio.sleep(interval)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -294,7 +338,7 @@ class EcsClient:
     def _server_params(filters: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(filters) - set(SERVER_FILTERS))
         if unknown:
-            raise ValueError(f"unknown server filter(s): {', '.join(unknown)}")
+            raise ValidationError([Problem(name, "is not a server filter") for name in unknown])
         params: dict[str, Any] = {}
         for key, value in filters.items():
             if value is None:
@@ -310,47 +354,112 @@ class EcsClient:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        body: bytes | None = None,
+        body: SecretBody | None = None,
         idempotent: bool,
         server_id: str | None = None,
     ) -> dict[str, Any]:
+        """Send one API call through its layers, outermost first, as httpx stacks its own.
+
+        Retry policy (around everything) -> rate limit -> auth (a token first: a failure there
+        sent nothing) -> transport -> classify the answer once (body parsed once) -> decode.
+        """
         url = path if path.startswith(("http://", "https://")) else self.endpoint + path
-        headers = {"Content-Type": JSON_POST if body is not None else JSON_GET}
-        if self._project_id and url.startswith(self.endpoint):
-            headers["X-Project-Id"] = self._project_id
         attempt = 0
         while True:
             attempt += 1
-            if self.rate_limiter is not None:
-                await self.rate_limiter.acquire()
-            try:
-                response = await self._http.request(
-                    method, url, params=params, content=body, headers=headers
-                )
-            except httpx.TransportError as exc:
-                reason = type(exc).__name__
-                if not transport_error_is_retryable(exc, idempotent=idempotent):
-                    raise OutcomeUnknownError(method, path, reason, server_id) from None
-                if attempt >= self.retry.attempts:
-                    raise TransportError(
-                        f"{method} {path}: {reason} after {attempt} attempts"
-                    ) from None
-                await self._pause(method, path, reason, self.retry.delay(attempt))
-                continue
-            error = error_from_response(response.status_code, response.content, response.headers)
-            if self.rate_limiter is not None:
-                if isinstance(error, ThrottledError):
-                    self.rate_limiter.throttled(error.retry_after)
-                else:
-                    self.rate_limiter.succeeded()
-            if error is None:
-                return _json_object(response)
-            if attempt < self.retry.attempts and error_is_retryable(error, idempotent=idempotent):
-                await self._pause(
-                    method, path, error.code, self.retry.delay(attempt, error.retry_after)
-                )
-                continue
-            raise error
+            outcome = await self._attempt(method, url, params, body)
+            if isinstance(outcome, dict):
+                return outcome
+            error = self._failure(outcome, method, path, idempotent, server_id, attempt)
+            delay = self._retry_delay(error, idempotent, attempt)
+            if delay is None:
+                raise error
+            reason = error.code if isinstance(error, ApiError) else type(outcome).__name__
+            await self._pause(method, path, reason, delay)
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        body: SecretBody | None,
+    ) -> dict[str, Any] | ApiError | httpx.TransportError:
+        """One try: its answer decoded, the API's error, or the network's."""
+        if self.rate_limiter is not None:
+            await self.rate_limiter.acquire()
+        auth = self._http.auth
+        if isinstance(auth, TokenAuth):
+            await auth.ensure_token(self._http)  # raises TokenError: nothing was sent
+        request = self._build(method, url, params, body)
+        try:
+            response = await self._http.send(request)
+        except httpx.TransportError as exc:
+            return exc
+        error, payload = classify_response(response.status_code, response.content, response.headers)
+        if self.rate_limiter is not None:
+            if isinstance(error, ThrottledError):
+                self.rate_limiter.throttled(error.retry_after)
+            else:
+                self.rate_limiter.succeeded()
+        if error is not None:
+            return error
+        return _decode(response.status_code, payload)
+
+    def _build(
+        self, method: str, url: str, params: Mapping[str, Any] | None, body: SecretBody | None
+    ) -> httpx.Request:
+        target = httpx.URL(url, params=params)  # parsed once
+        headers = {**self._http.headers, "Host": target.netloc.decode("ascii")}
+        headers["Content-Type"] = JSON_POST if body is not None else JSON_GET
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        if self._project_id and url.startswith(self.endpoint):
+            headers["X-Project-Id"] = self._project_id
+        return httpx.Request(
+            method,
+            target,
+            headers=headers,
+            stream=body,
+            extensions={"timeout": self._timeout.as_dict()},
+        )
+
+    @staticmethod
+    def _failure(
+        failure: ApiError | httpx.TransportError,
+        method: str,
+        path: str,
+        idempotent: bool,
+        server_id: str | None,
+        attempt: int,
+    ) -> EcsNotebookError:
+        """The error to raise (or retry) for what one attempt ended with."""
+        if isinstance(failure, ApiError):
+            return failure
+        reason = type(failure).__name__
+        not_sent = isinstance(failure, NOT_SENT_ERRORS)
+        if certificate_problem(failure):
+            return CertificateError(
+                f"{method} {path}: the server's TLS certificate was not trusted"
+            )
+        if not transport_error_is_retryable(failure, idempotent=idempotent):
+            return OutcomeUnknownError(method, path, reason, server_id)
+        return TransportError(
+            f"{method} {path}: {reason} after {attempt} attempts",
+            hint="check the endpoint and the network" if not_sent else "",
+            nothing_sent=not_sent,
+        )
+
+    def _retry_delay(self, error: EcsNotebookError, idempotent: bool, attempt: int) -> float | None:
+        """Seconds to wait before sending again, or ``None`` when it must not be sent again."""
+        if attempt >= self.retry.attempts:
+            return None
+        if isinstance(error, ApiError):
+            if error_is_retryable(error, idempotent=idempotent):
+                return self.retry.delay(attempt, error.retry_after)
+            return None
+        if type(error) is TransportError:  # not OutcomeUnknownError, not CertificateError
+            return self.retry.delay(attempt)
+        return None
 
     async def _pause(self, method: str, path: str, reason: str, delay: float) -> None:
         if self.on_retry is not None:
@@ -358,13 +467,19 @@ class EcsClient:
         await asyncio.sleep(delay)
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    if not response.content:
+def _check_seconds(value: object, field: str) -> list[Problem]:
+    """A finite, positive number of seconds, or a problem naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return [Problem(field, f"must be a number of seconds, not {type(value).__name__}")]
+    if not math.isfinite(value) or value <= 0:
+        return [Problem(field, f"must be a finite positive number of seconds (got {value})")]
+    return []
+
+
+def _decode(status_code: int, payload: object) -> dict[str, Any]:
+    """A successful answer's JSON object (``{}`` for an empty body)."""
+    if payload is None:
         return {}
-    try:
-        payload = json.loads(response.content)
-    except ValueError:
-        raise ApiError(response.status_code, "BadResponse", "the answer is not JSON") from None
     if not isinstance(payload, dict):
-        raise ApiError(response.status_code, "BadResponse", "the answer is not a JSON object")
+        raise ApiError(status_code, "BadResponse", "the answer is not a JSON object")
     return payload

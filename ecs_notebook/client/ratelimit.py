@@ -8,8 +8,11 @@ success then wins back a little, up to the configured rate (AIMD, as TCP does).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
+
+from ..model.problems import Problem, ValidationError
 
 
 class RateLimiter:
@@ -25,8 +28,8 @@ class RateLimiter:
         min_rate: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
+            raise ValidationError([Problem("rate", f"must be a finite number > 0, not {rate!r}")])
         self.target = float(rate)
         self.rate = float(rate)
         self.burst = max(1.0, burst)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from .._httpx import httpx
+import httpx
+
 from ..errors import ApiError, ServiceError, ThrottledError
 
 #: Network errors raised before any byte of the request reached the server.

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import pandas as pd
 
@@ -204,7 +204,7 @@ class JobBook:
         with self._lock:
             if self._snapshot is None:
                 self._snapshot = to_frame(self._records.values())
-            return cast(pd.DataFrame, self._snapshot.copy())
+            return self._snapshot.copy()
 
     def rows(self, keys: Iterable[str]) -> pd.DataFrame:
         """A DataFrame of just the given rows (what a view needs after a change)."""
@@ -261,7 +261,7 @@ def _apply_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("int64")
     for column in ("key", *_TEXT_COLUMNS):
         frame[column] = frame[column].astype("string")
-    return cast(pd.DataFrame, frame.set_index("key", drop=False))
+    return frame.set_index("key", drop=False)
 
 
 def read_csv(path: str | Path) -> pd.DataFrame:

@@ -76,7 +76,7 @@ async def check_health(
     server_id: str,
     expected: str,
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - a deadline on its own clock
     interval: float = DEFAULT_INTERVAL,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,

@@ -22,28 +22,30 @@ if TYPE_CHECKING:
 
 DEFAULT_JOURNAL_DIR: Final = Path("ecs-notebook-runs")
 
-#: Exit codes of ``ecs-notebook reinstall`` / ``resume``. When several apply: 130, then 3,
-#: then 1, then 0.
-EXIT_OK: Final = 0  # every planned server reinstalled
+#: The exit statuses of every ``ecs-notebook`` command, defined once (``--help``, README).
+#: When several apply: 130, then 3, then 1, then 0.
+EXIT_OK: Final = 0  # every planned server reinstalled (a query: answered)
 EXIT_NOT_ALL: Final = 1  # the run ended; some servers were not reinstalled (each with its reason)
 EXIT_REFUSED: Final = 2  # refused before sending anything
-EXIT_HALTED: Final = 3  # halted by the error budget of a staged run
+EXIT_HALTED: Final = 3  # a staged rollout halted by its error budget
 EXIT_PAUSED: Final = 130  # paused by Ctrl-C: resume continues it
 EXIT_CODES: Final = {
-    EXIT_OK: "every planned server reinstalled",
-    EXIT_NOT_ALL: "the run ended but some servers were not reinstalled (each listed with its "
-    "reason)",
+    EXIT_OK: "done: every planned server reinstalled (for job and servers: answered)",
+    EXIT_NOT_ALL: "the run ended but some servers were not reinstalled, each listed with its "
+    "reason (a failed job, a refusal, a network failure, an outcome that needs checking)",
     EXIT_REFUSED: "refused before sending anything (invalid input, confirmation mismatch, "
     "journal in use, target or password mismatch, damaged journal)",
-    EXIT_HALTED: "halted by the error budget (--max-errors; with --waves the default is 0): "
-    "nothing new was sent, the rest is held (go on with: ecs-notebook resume --journal J "
-    "--proceed)",
+    EXIT_HALTED: "halted by the error budget of a staged rollout (--max-errors; with --waves "
+    "the default is 0): nothing new was sent, the rest is held (resume --proceed continues)",
     EXIT_PAUSED: "paused by Ctrl-C (continue with: ecs-notebook resume --journal J)",
 }
 
 
 class RunRefusedError(EcsNotebookError):
     """A run (or resume) was refused before anything was sent."""
+
+    exit_code = EXIT_REFUSED
+    nothing_sent = True
 
 
 class JournalExistsError(RunRefusedError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 import pandas as pd
 
+from ..errors import InputError
 from ..model import WITH_STOP_SERVER, ReinstallRequest
 from ..model.problems import errors
 from ..model.servers import Server
@@ -93,7 +93,7 @@ def servers_frame(servers: Iterable[Server]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["status"] = frame["status"].astype("category")
-    return cast(pd.DataFrame, frame)
+    return frame
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class ConfirmedPlan:
     plan: Plan
 
 
-class ConfirmationError(ValueError):
+class ConfirmationError(InputError):
     """The confirmation did not match the plan: nothing was sent."""
 
     def __init__(self, expected: object, actual: int) -> None:

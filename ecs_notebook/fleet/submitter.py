@@ -214,7 +214,7 @@ class FleetSubmitter:
         assert self._idle is not None
         await self._idle.wait()
 
-    async def wait_posts(self, timeout: float) -> bool:
+    async def wait_posts(self, timeout: float) -> bool:  # noqa: ASYNC109
         """Until no POST is under way (False after ``timeout`` seconds)."""
         if self._posting == 0:
             return True

@@ -189,11 +189,11 @@ class WaveDriver:
         if self.on_change is not None:
             self.on_change()
 
-    async def _wait(self, timeout: float | None = None) -> None:
+    async def _wait(self, seconds: float | None = None) -> None:
         assert self._change is not None
         self._change.clear()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._change.wait(), timeout)
+            await asyncio.wait_for(self._change.wait(), seconds)
 
     async def _drive(self) -> None:
         try:

@@ -35,14 +35,15 @@ def check_password(
                 f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long (it has {len(password)})",
             )
         )
-    bad = sorted({c for c in password if not (c.isascii() and c.isalnum()) and c not in SPECIALS})
+    bad = sum(1 for c in password if not (c.isascii() and c.isalnum()) and c not in SPECIALS)
     if bad:
-        shown = " ".join(
-            "space" if c == " " else ("a non-ASCII character" if not c.isascii() else c)
-            for c in bad
-        )
+        # Count them, never show them: the message must not repeat a secret's characters.
         problems.append(
-            Problem(field, f"may only use letters, digits and {SPECIALS}; not allowed: {shown}")
+            Problem(
+                field,
+                f"may only use letters, digits and {SPECIALS}; "
+                f"{bad} character(s) are not allowed (spaces, control or non-ASCII characters)",
+            )
         )
     if _classes(password) < 3:
         problems.append(

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import InputError
+
 Severity = Literal["error", "warning"]
 
 #: Words a user understands for each field key used in :class:`Problem`.
@@ -43,8 +45,11 @@ class Problem:
         return f"{self.label}: {self.message}"
 
 
-class ValidationError(ValueError):
-    """Raised instead of building a request from invalid input; lists every error at once."""
+class ValidationError(InputError):
+    """Raised instead of building a request from invalid input; lists every error at once.
+
+    An :class:`~ecs_notebook.errors.InputError` (so also a ``ValueError``): nothing was sent.
+    """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(p for p in problems if p.severity == "error")

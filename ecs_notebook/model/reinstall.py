@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Final
 
-from ..secrets import MASK, Secret, secret_or_none
-from .ids import check_server_id
+from ..secrets import MASK, Secret, SecretBody, secret_or_none
+from .ids import check_server_id, not_text
 from .password import check_password
 from .problems import Problem, ValidationError, errors
 from .user_data import USER_DATA_LIMIT, UserData
@@ -20,8 +21,10 @@ from .user_data import USER_DATA_LIMIT, UserData
 WITH_STOP_SERVER: Final = "withStopServer"
 CMK_ID_LENGTH: Final = 36
 KEYNAME_MAX: Final = 64
-_KEYNAME: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
-_USERID: Final = re.compile(r"^[0-9a-f]{32}$")
+_KEYNAME: Final = re.compile(r"[A-Za-z0-9_.-]+")
+_USERID: Final = re.compile(r"[0-9a-f]{32}")
+_CMK_ID: Final = re.compile(r"[0-9A-Za-z-]+")
+_PATH_SAFE: Final = re.compile(r"[0-9A-Za-z_-]+")
 
 #: Regions whose API reference marks ``keyname`` and ``userid`` mandatory (contract 1.4).
 KEYPAIR_DOC_REGIONS: Final = frozenset({"tr-central-201"})
@@ -57,9 +60,29 @@ class ReinstallRequest:
     os_type: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_types()
         object.__setattr__(self, "adminpass", secret_or_none(self.adminpass))
         for name in ("keyname", "userid", "mode", "cmk_id"):
             object.__setattr__(self, name, _blank_to_none(getattr(self, name)))
+
+    def _check_types(self) -> None:
+        """Wrong types name their field (a number for a key pair, text for a flag ...)."""
+        problems: list[Problem] = []
+        for name in ("keyname", "userid", "mode", "cmk_id", "os_type"):
+            value = getattr(self, name)
+            if value is not None:
+                problems += not_text(value, name)
+        if self.adminpass is not None and not isinstance(self.adminpass, (str, Secret)):
+            kind = type(self.adminpass).__name__
+            problems.append(Problem("adminpass", f"must be text or a Secret, not {kind}"))
+        if self.user_data is not None and not isinstance(self.user_data, UserData):
+            kind = type(self.user_data).__name__
+            problems.append(Problem("user_data", f"must be a UserData, not {kind}"))
+        if self.encrypt_system_disk is not None and not isinstance(self.encrypt_system_disk, bool):
+            kind = type(self.encrypt_system_disk).__name__
+            problems.append(Problem("__system__encrypted", f"must be True or False, not {kind}"))
+        if problems:
+            raise ValidationError(problems)
 
     def with_changes(self, **changes: Any) -> ReinstallRequest:
         """A copy with some fields changed (the form calls this as the user types)."""
@@ -80,12 +103,14 @@ class ReinstallRequest:
         if has_password and self.adminpass is not None:
             problems.extend(check_password(self.adminpass.reveal(), os_type=self.os_type))
         if has_key and self.keyname is not None:
-            problems.extend(_check_keyname(self.keyname))
+            problems.extend(check_keyname(self.keyname))
             if self.userid is None:
                 problems.append(
                     Problem("userid", "is required with a key pair (the IAM user that owns it)")
                 )
-        if self.userid is not None and not _USERID.match(self.userid):
+        if self.userid is not None and not _PATH_SAFE.fullmatch(self.userid):
+            problems.append(Problem("userid", "may only use letters, digits, '-' and '_'"))
+        elif self.userid is not None and not _USERID.fullmatch(self.userid):
             problems.append(
                 Problem(
                     "userid",
@@ -171,6 +196,8 @@ class ReinstallRequest:
                         f"must be {CMK_ID_LENGTH} characters (it has {len(self.cmk_id)})",
                     )
                 ]
+            if not _CMK_ID.fullmatch(self.cmk_id):
+                return [Problem("__system__cmkid", "may only use letters, digits and '-'")]
         elif self.cmk_id is not None:
             return [Problem("__system__cmkid", "is only used when the system disk is encrypted")]
         return []
@@ -216,6 +243,17 @@ class ReinstallRequest:
         """The exact bytes sent: the SDK's ``json.dumps`` formatting, ASCII-escaped."""
         return dump_json(self.body())
 
+    @cached_property
+    def _secret_body(self) -> SecretBody:
+        return SecretBody(self.to_json())
+
+    def secret_body(self) -> SecretBody:
+        """:meth:`to_json`'s bytes in a :class:`SecretBody`: what the client sends.
+
+        Built (and validated) once per request object: a fleet sends the same body many times.
+        """
+        return self._secret_body
+
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={value!r}"
@@ -239,10 +277,15 @@ def dump_json(body: Any) -> bytes:
     return json.dumps(body).encode("ascii")
 
 
-def _check_keyname(name: str) -> list[Problem]:
+def check_keyname(name: str) -> list[Problem]:
+    """Problems with a key pair name (letters, digits, ``_-.``; at most 64 characters)."""
+    if not isinstance(name, str):
+        return not_text(name, "keyname")
+    if not name:
+        return [Problem("keyname", "is required")]
     if len(name) > KEYNAME_MAX:
         return [Problem("keyname", f"must be at most {KEYNAME_MAX} characters")]
-    if not _KEYNAME.match(name):
+    if not _KEYNAME.fullmatch(name):
         return [Problem("keyname", "may only use letters, digits, '_', '-' and '.'")]
     return []
 

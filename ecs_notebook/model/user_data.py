@@ -9,6 +9,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Final
 
+from .problems import Problem, ValidationError
+
 #: The documented limit: 32 KB of content *before* base64 encoding.
 USER_DATA_LIMIT: Final = 32 * 1024
 
@@ -42,7 +44,8 @@ class UserData:
         try:
             raw = base64.b64decode(encoded.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
-            raise ValueError(f"user data is not valid base64: {exc}") from None
+            problem = Problem("user_data", f"is not valid base64: {exc}")
+            raise ValidationError([problem]) from None
         return cls(raw, source)
 
     @property

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from os import PathLike
 from typing import Any, Final
 
-from .._httpx import httpx
+import httpx
+
 from ..model.ids import is_project_id
 from ..secrets import Secret
 from .asgi import AsgiApp, serve_app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from .._httpx import httpx
+import httpx
+
 from .dispatch import AnswerTimeout, Dispatcher, exchange, exchange_sync
 from .wire import Dropped, SimRequest, SimResponse
 
@@ -55,7 +56,7 @@ class SimulatorTransport(httpx.AsyncBaseTransport):
         timeout = _read_timeout(request)
         try:
             answer = await asyncio.wait_for(exchange(self._dispatcher, sim_request), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise httpx.ReadTimeout("simulated read timeout", request=request) from None
         return _response(answer, request)
 

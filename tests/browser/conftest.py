@@ -23,10 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support.lab import Lab
-
-from ecs_notebook._httpx import httpx
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 

@@ -13,14 +13,25 @@ import pytest
 
 from ecs_notebook.cli import main
 from ecs_notebook.simulator import Simulator
+from ecs_notebook.simulator.clock import ManualClock
 
 POST = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
 PASSWORD = "Cli@Secret123"
 
 
+class StepClock(ManualClock):
+    """Simulated time that moves a little on every reading, never with the wall clock.
+
+    Jobs then finish after a number of requests, however busy the machine is.
+    """
+
+    def __call__(self) -> float:
+        return self.advance(0.05)
+
+
 @pytest.fixture(scope="module")
 def sim() -> Iterator[tuple[Simulator, str]]:
-    simulator = Simulator(servers=40, seed=31, job_seconds=0.5)
+    simulator = Simulator(servers=40, seed=31, job_seconds=0.5, clock=StepClock())
     for server in simulator.model.servers.values():
         server.cloud_init = True
     with simulator.serve() as url:

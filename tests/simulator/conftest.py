@@ -10,9 +10,9 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.auth.signing import format_sdk_date, sign
 from ecs_notebook.simulator import ManualClock, Simulator
 

@@ -11,9 +11,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import cli
 
 from .conftest import SignedAuth

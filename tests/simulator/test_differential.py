@@ -22,11 +22,11 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.auth.signing import sign
 from ecs_notebook.model import ReinstallRequest, UserData
 from ecs_notebook.model.password import SPECIALS, check_password

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import FLEET, HEALTHY, SignedAuth, auth_for, key_body, reinstall_path

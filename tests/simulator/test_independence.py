@@ -7,7 +7,7 @@ from pathlib import Path
 
 SIMULATOR = Path(__file__).resolve().parents[2] / "ecs_notebook" / "simulator"
 #: Shared plain value types the simulator may use (ids and their shapes).
-ALLOWED = {"ecs_notebook.model.ids", "ecs_notebook._httpx", "ecs_notebook.secrets"}
+ALLOWED = {"ecs_notebook.model.ids", "ecs_notebook.secrets"}
 FORBIDDEN = ("ecs_notebook.model", "ecs_notebook.auth", "ecs_notebook.client")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import (

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import FLEET, HEALTHY, STOPPED, WINDOWS, auth_for, reinstall_path

@@ -7,9 +7,9 @@ import base64
 import re
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.simulator import ManualClock, Simulator
 
 from .conftest import (

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.auth import AkSkAuth, AkSkCredentials
 from ecs_notebook.auth.signing import format_sdk_date, sign
 from ecs_notebook.client import EcsClient, RetryPolicy

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from ecs_notebook._httpx import httpx
 
 
 @dataclass

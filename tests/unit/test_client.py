@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.auth import AkSkAuth, AkSkCredentials, IamPasswordCredentials, TokenAuth
 from ecs_notebook.client import EcsClient, RetryPolicy, SyncEcsClient
 from ecs_notebook.errors import (

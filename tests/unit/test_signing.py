@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from ecs_notebook._httpx import httpx
 from ecs_notebook.auth import AkSkAuth, AkSkCredentials, sign
 from ecs_notebook.auth.signing import parse_authorization, parse_sdk_date
 from ecs_notebook.secrets import Secret
