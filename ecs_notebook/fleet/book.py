@@ -127,10 +127,11 @@ class JobBook:
         self._dirty.add(key)
         self._snapshot = None
 
-    def notify(self) -> BookChange | None:
-        """Tell listeners which rows changed since the last notice (none: no call)."""
+    def notify(self, *, always: bool = False) -> BookChange | None:
+        """Tell listeners which rows changed since the last notice (none: no call, unless
+        ``always``: state kept beside the rows changed, such as a staged run's step)."""
         with self._lock:
-            if not self._dirty:
+            if not self._dirty and not always:
                 return None
             self._version += 1
             change = BookChange(frozenset(self._dirty), self._version)

@@ -274,6 +274,8 @@ class FleetRun:
     def _driver_changed(self) -> None:
         self.poller.wake()
         self._check_submitted()
+        if self._driver is not None and self._driver.awaiting:
+            self.book.notify(always=True)  # views show the approval at once
 
     def _check_submitted(self) -> None:
         if self.submitter.busy:
