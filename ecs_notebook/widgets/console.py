@@ -40,6 +40,7 @@ from .controls import RunControls
 from .form import ReinstallForm
 from .picker import FleetPicker
 from .preview import PreviewPane
+from .rollout import RolloutPanel
 from .styles import esc, style_widget
 from .table import JobTable
 
@@ -97,6 +98,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.confirm = ConfirmPanel()
         self.table = JobTable()
         self.controls = RunControls()
+        self.rollout = RolloutPanel()
         self.form.layout.width = "50%"
         self.preview.layout.width = "50%"
         super().__init__(
@@ -107,7 +109,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
                 _heading("2. Servers"),
                 self.picker,
                 _heading("3. Confirm"),
-                self.confirm,
+                widgets.HBox([self.confirm, self.rollout]),
                 self.controls,
                 _heading("4. Jobs"),
                 self.table,
@@ -118,6 +120,10 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.picker.on_selection(self._selection_changed)
         self.form.on_submit(self._plan)
         self.confirm.on_start(self._started)
+        self.confirm.rollout_source = lambda: self.rollout.rollout
+        self.rollout.on_continue(lambda: self.run.proceed() if self.run else None)
+        for box in self.rollout.inputs:
+            box.observe(lambda _: self._staging_changed(), "value")
         self._request_changed(self.form.request)
 
     # -- code API --------------------------------------------------------------------------
@@ -170,12 +176,26 @@ class Console(widgets.VBox):  # type: ignore[misc]
             self.confirm.say(f'<div class="ecs-err">could not plan: {esc(exc)}</div>')
             return
         self.confirm.show(plan, request, run)
+        self.rollout.set_plan_size(plan.count)
+        self.rollout.lock(False)
+        self._staging_changed()
+
+    def _staging_changed(self) -> None:
+        rollout, plan = self.rollout.rollout, self.confirm.plan
+        self.confirm.set_staging(rollout.describe(plan.count) if rollout and plan else "")
 
     def _started(self, run: FleetRun) -> None:
         self.run = run
         self.runs.append(run)
         self.table.attach(run.book)
         self.controls.attach(run)
+        self.rollout.lock()
+        run.book.subscribe(lambda _: self._show_rollout(run))
+
+    def _show_rollout(self, run: FleetRun) -> None:
+        view = run.rollout_view()
+        if view is not None and run is self.run:
+            self.rollout.show(view)
 
     def _journal_path(self) -> Path:
         return new_journal_path(self.journal, len(self.runs) + 1)
