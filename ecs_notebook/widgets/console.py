@@ -121,7 +121,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.form.on_submit(self._plan)
         self.confirm.on_start(self._started)
         self.confirm.rollout_source = lambda: self.rollout.rollout
-        self.rollout.on_continue(lambda: self.run.proceed() if self.run else None)
+        self.rollout.on_continue(self._continue)
         for box in self.rollout.inputs:
             box.observe(lambda _: self._staging_changed(), "value")
         self._request_changed(self.form.request)
@@ -191,6 +191,17 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.controls.attach(run)
         self.rollout.lock()
         run.book.subscribe(lambda _: self._show_rollout(run))
+
+    def _continue(self) -> None:
+        """Continue pressed: the run proceeds (after it ended halted, the views follow again)."""
+        run = self.run
+        if run is None:
+            return
+        ended = not run.running
+        run.proceed()
+        if ended:
+            self.table.attach(run.book)
+            self.controls.attach(run)
 
     def _show_rollout(self, run: FleetRun) -> None:
         view = run.rollout_view()

@@ -122,6 +122,7 @@ def test_a_staged_run_in_the_console_halts_on_its_canary_and_continues(tmp_path:
     ui.rollout.continue_button.click()
     summary = ui.wait(60)
     assert summary.counts == {"UNHEALTHY": 1, "SUCCESS": 7}
+    assert ui.table.status_counts() == {"UNHEALTHY": 1, "SUCCESS": 7}
     assert posts(sim) == 8
     assert ui.rollout.banner.value == "" and ui.rollout.continue_button.disabled
     assert "4" in ui.rollout.waves_view.value
