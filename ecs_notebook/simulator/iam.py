@@ -222,6 +222,17 @@ class IamModel:
             }
         }
 
+    def grant_temporary(
+        self, access: str, secret: str, securitytoken: str, *, seconds: float = 3600.0
+    ) -> TemporaryCredential:
+        """Issue a temporary credential with given values directly (tests: canary values)."""
+        credential = TemporaryCredential(
+            access, Secret(secret), self._key(securitytoken), self.user_id, self.clock() + seconds
+        )
+        with self._lock:
+            self._temporary[access] = credential
+        return credential
+
     def temporary(self, access: str) -> TemporaryCredential | None:
         """The temporary credential of ``access``, if IAM issued one."""
         with self._lock:

@@ -31,6 +31,7 @@ from ecs_notebook.simulator import Simulator
 
 SK = "Canary-SK-7f3e@9d1b!c4a2"
 SECURITY_TOKEN = "Canary-STS-5b8e+0a6f/c2d9=="
+TEMPORARY_AK = "CANARYTEMPAK5B8E0A6F"  # the temporary access key that goes with the token
 IAM_PASSWORD = "Canary-IAM-pw@3c7a!e1"
 ADMIN_PASSWORD = "Cn@ry-Adm1n-8e2f"
 BAD_ADMIN_PASSWORD = "Cn@ry bad\x07pw é"
@@ -114,6 +115,9 @@ def sim() -> Iterator[tuple[Simulator, str]]:
     simulator = Simulator(
         servers=6, seed=5, job_seconds=0.2, secret_key=SK, iam_password=IAM_PASSWORD
     )
+    # The canary security token is a real temporary credential (with SK as its secret), so
+    # the simulator accepts the requests that carry it.
+    simulator.iam.grant_temporary(TEMPORARY_AK, SK, SECURITY_TOKEN)
     with simulator.serve() as url:
         yield simulator, url
 
@@ -123,7 +127,7 @@ def test_cli_runs_leak_no_canary(
 ) -> None:
     simulator, url = sim
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", simulator.access_key)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", TEMPORARY_AK)
     monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
     monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN)
     monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", simulator.project_id)
@@ -183,9 +187,7 @@ async def _api_runs(simulator: Simulator, url: str) -> tuple[list[BaseException]
 
     token_auths = [token_auth(), token_auth()]
     aksk = AkSkAuth(
-        AkSkCredentials(
-            simulator.access_key, Secret(SK), Secret(SECURITY_TOKEN), simulator.project_id
-        )
+        AkSkCredentials(TEMPORARY_AK, Secret(SK), Secret(SECURITY_TOKEN), simulator.project_id)
     )
     sid = next(iter(simulator.model.servers))
     request = ReinstallRequest(adminpass=Secret(ADMIN_PASSWORD), mode="withStopServer")
