@@ -122,3 +122,38 @@ def _lines(run: FleetRun) -> list[dict[str, object]]:
     import json
 
     return [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+
+
+def test_a_run_stopped_while_verifying_checks_again_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from ecs_notebook.fleet import waves
+
+    sim = Simulator(servers=3, seed=9, job_seconds=0.2)
+    ids = eligible(sim, 3)
+    journal = tmp_path / "run.jsonl"
+    run = new_run(sim, journal)
+    request = keypair_request(sim)
+    plan = run.plan(request, server_ids=ids)
+    real_check = waves.check_health
+
+    async def never(*_: object, **__: object) -> object:
+        await asyncio.Event().wait()  # a health check cut off by the stop below
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(waves, "check_health", never)
+    verifying = when(run, lambda: run.book.counts().get("VERIFYING", 0) == 3)
+    run.start(plan.confirm(3), request)
+    assert verifying.wait(60)
+    run.stop()
+    run.wait(60)
+    assert {r.status for r in replay(journal).records.values()} == {"VERIFYING"}
+    assert not [r for r in _lines(run) if r["t"] == "health"]
+
+    monkeypatch.setattr(waves, "check_health", real_check)
+    resumed = FleetRun.resume(client_for(sim), journal, schedule=FAST, health_interval=0.05)
+    assert resumed.wait(60).counts == {"SUCCESS": 3}
+    assert len([r for r in _lines(resumed) if r["t"] == "health"]) == 3
+    assert set(accepted(sim).values()) == {1}

@@ -248,3 +248,32 @@ def test_a_kill_in_wave_two_resumes_in_wave_two(served20: Served, tmp_path: Path
     assert unsent_in_wave2 and unsent_in_wave2 <= sent_between
     assert sent_between <= set(order[2:17])
     assert {r.status for r in replay(journal).records.values()} == {"SUCCESS"}
+
+
+@pytest.mark.timeout(120)
+def test_pause_between_waves_without_a_terminal_is_refused_before_sending(
+    served12: Served, tmp_path: Path
+) -> None:
+    sim, base_url, env = served12
+    cmd = reinstall(base_url, tmp_path / "run.jsonl", 12, "--waves", "1,5", "--pause-between-waves")
+    done = subprocess.run(
+        cmd,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal: nobody to ask
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--pause-between-waves" in done.stderr and "nothing was sent" in done.stderr
+    assert posts(sim) == 0 and not (tmp_path / "run.jsonl").exists()
+
+
+@pytest.mark.timeout(120)
+def test_bad_rollout_flags_exit_2_naming_the_flag(served12: Served, tmp_path: Path) -> None:
+    sim, base_url, env = served12
+    for flag, value in (("--waves", "1,0"), ("--max-errors", "101%"), ("--bake", "-5")):
+        done = run(reinstall(base_url, tmp_path / "run.jsonl", 12, flag, value), env)
+        assert done.returncode == 2 and flag in done.stderr, (flag, done.stderr)
+    assert posts(sim) == 0
