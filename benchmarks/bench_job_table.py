@@ -100,14 +100,14 @@ def naive(book: JobBook) -> Any:
 def table(sort: str = "added", descending: bool = False) -> Callable[[JobBook], Any]:
     """The job table, optionally sorted (a sorted view re-orders on every refresh).
 
-    The timeline is redrawn on every refresh here (``timeline_every=0``; the default is at
-    most once a second), so the bytes are an upper bound.
+    The fleet picture is redrawn on every refresh here (``picture_every=0``; the default is
+    at most once a second), so the bytes are an upper bound; no ticker thread runs.
     """
 
     def attach(book: JobBook) -> Any:
         from ecs_notebook.widgets import JobTable
 
-        view = JobTable(book, timeline_every=0)
+        view = JobTable(book, picture_every=0, tick_every=None)
         view.sort.value = sort
         view.descending.value = descending
         return view

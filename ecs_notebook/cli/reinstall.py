@@ -9,15 +9,17 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from .._table import format_table
+from .._text import plural
 from ..client import EcsClient
+from ..errors import ConfigurationError
 from ..fleet import (
-    BookChange,
     FleetRun,
     Plan,
     PollSchedule,
@@ -30,6 +32,7 @@ from ..fleet import (
     resume_command,
 )
 from ..fleet.binding import PasswordRequiredError, check_target
+from ..fleet.export import export_records, to_csv_text
 from ..fleet.lifecycle import EXIT_HALTED, EXIT_NOT_ALL, EXIT_OK, EXIT_PAUSED, EXIT_REFUSED
 from ..fleet.rollout import Rollout
 from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
@@ -48,9 +51,12 @@ from .common import (
     read_text_file,
 )
 from .common import check_target as check_target_options
+from .output import add_output_options, emit, emit_document
+from .progress import ProgressReporter, follow_book
 from .rollout_args import add_rollout_arguments, rollout_from_args
 
 T = TypeVar("T")
+NO_MODE = "none"  # --mode none: send no mode
 
 
 @contextmanager
@@ -87,20 +93,33 @@ def add_parsers(sub: Any) -> None:
     login.add_argument(
         "--password-stdin", action="store_true", help="read the admin password from stdin"
     )
-    p.add_argument("--mode", choices=[WITH_STOP_SERVER], help="stop a running server first")
+    p.add_argument(
+        "--mode",
+        choices=[WITH_STOP_SERVER, NO_MODE],
+        default=WITH_STOP_SERVER,
+        help=f"{WITH_STOP_SERVER}: stop a running server first (the default, as the console's "
+        f"checkbox); {NO_MODE}: send no mode (the API then refuses running servers)",
+    )
     p.add_argument("--byol", action="store_true", help="bring your own licence")
     p.add_argument("--user-data", metavar="FILE", help="Cloud-Init user data file (max 32 KB)")
     p.add_argument(
         "--encrypt", action="store_true", help="encrypt the system disk (needs --cmk-id)"
     )
     p.add_argument("--cmk-id", help="KMS key id for system disk encryption")
-    p.add_argument("--dry-run", action="store_true", help="print the exact body and send nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing: print the plan (every server, every skip with its reason; read "
+        "from the API when credentials are set) and the exact body (table: body on stdout, "
+        "plan on stderr; json: one object with both; csv/value: the plan)",
+    )
     p.add_argument("--yes", action="store_true", help="confirm servers named on the command line")
     p.add_argument(
         "--expect", type=positive_int, metavar="N", help="confirm: N servers will be reinstalled"
     )
     add_rollout_arguments(p)
     _add_run_options(p)
+    add_output_options(p)
     add_target(p)
     p.set_defaults(handler=reinstall)
 
@@ -126,6 +145,7 @@ def add_parsers(sub: Any) -> None:
         "(plain resume after a halt only tracks)",
     )
     _add_run_options(p, journal=False)
+    add_output_options(p)
     add_target(p)
     p.set_defaults(handler=resume)
 
@@ -148,7 +168,9 @@ def _add_run_options(p: argparse.ArgumentParser, *, journal: bool = True) -> Non
         help="first poll after S (5)",
     )
     run.add_argument("--no-wait", action="store_true", help="exit once everything is submitted")
-    run.add_argument("--csv", metavar="PATH", help="write the final job table to a CSV file")
+    run.add_argument(
+        "--csv", metavar="PATH", help="write the final job table to a CSV file (durations in s)"
+    )
     run.add_argument(
         "--held-file",
         metavar="PATH",
@@ -170,7 +192,7 @@ def read_request(args: argparse.Namespace, stdin: IO[str]) -> ReinstallRequest:
         adminpass=adminpass,
         keyname=args.keyname,
         userid=args.userid,
-        mode=args.mode,
+        mode=None if args.mode == NO_MODE else args.mode,
         user_data=user_data,
         byol=True if args.byol else None,
         encrypt_system_disk=True if args.encrypt else None,
@@ -234,7 +256,7 @@ def reinstall(args: argparse.Namespace) -> int:
         check_writable(args.held_file, "--held-file")
     if args.dry_run:
         check_target_options(args)  # what a real run would refuse, a dry run refuses too
-        return _dry_run(args, request, ids)
+        return _dry_run(args, request, ids, criteria if selecting else None)
     rollout = rollout_from_args(args)
     if rollout.pause_between_waves and not _has_terminal():
         raise UsageError("--pause-between-waves asks on the terminal, and there is none")
@@ -287,12 +309,81 @@ def _plan_and_run(
     return _follow(run, args)
 
 
-def _dry_run(args: argparse.Namespace, request: ReinstallRequest, ids: Sequence[str]) -> int:
+PLAN_COLUMNS = ("server_id", "name", "action", "reason", "path")
+
+
+def _dry_run(
+    args: argparse.Namespace,
+    request: ReinstallRequest,
+    ids: Sequence[str],
+    criteria: ServerFilter | None,
+) -> int:
+    """The plan (read-only calls) and the masked body; nothing is sent."""
+    body = request.body(mask_secrets=True)
+    plan: Plan | None = None
+    try:
+        client = connect(args, args.rate_limit)
+    except ConfigurationError as exc:
+        if criteria is not None or args.from_file:
+            raise
+        print(f"note: servers not checked ({exc})", file=sys.stderr)
+    else:
+        # Planning writes no journal (a journal file is opened on the first write only).
+        unused = Path(tempfile.gettempdir()) / f"ecs-notebook-dry-run-{os.getpid()}.jsonl"
+        run = FleetRun(client, unused, schedule=_schedule(args))
+        try:
+            servers = run.servers_by_id(ids) if ids else None
+            plan = run.plan(
+                request,
+                servers=servers,
+                criteria=criteria,
+                server_ids=ids if ids and criteria is None else None,
+            )
+        finally:
+            run.close()
     pid = args.project_id or os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID") or "{project_id}"
-    for sid in ids or ["{server_id}"]:
-        print(f"POST /v2/{pid}/cloudservers/{sid}/reinstallos", file=sys.stderr)
-    print(json.dumps(request.body(mask_secrets=True)))
-    return EXIT_OK
+
+    def path(sid: object) -> str:
+        return f"/v2/{pid}/cloudservers/{sid}/reinstallos"
+
+    rows: list[dict[str, Any]]
+    if plan is None:
+        rows = [
+            {"server_id": sid, "name": None, "action": "reinstall", "reason": None} for sid in ids
+        ]
+    else:
+        rows = [
+            {"server_id": s.id, "name": s.name, "action": "reinstall", "reason": None}
+            for s in plan.targets
+        ] + [
+            {"server_id": k.server_id, "name": k.name or None, "action": "skip", "reason": k.reason}
+            for k in plan.skipped
+        ]
+    for row in rows:
+        row["path"] = path(row["server_id"]) if row["action"] == "reinstall" else None
+    todo = sum(1 for r in rows if r["action"] == "reinstall")
+    skipped = len(rows) - todo
+    print(
+        f"dry run: {plural(todo, 'server')} would be reinstalled, {skipped:,} skipped; "
+        "nothing was sent",
+        file=sys.stderr,
+    )
+    if args.format == "json":
+        emit_document(args, {"method": "POST", "body": body, "servers": rows})
+    elif args.format == "table":
+        for row in rows:
+            if row["action"] == "reinstall":
+                print(f"POST {row['path']}", file=sys.stderr)
+        if skipped:
+            skips = [
+                [r["server_id"], r["name"], r["reason"]] for r in rows if r["action"] == "skip"
+            ]
+            print(format_table(("SERVER_ID", "NAME", "SKIPPED BECAUSE"), skips), file=sys.stderr)
+        print(json.dumps(body))
+    else:
+        print(json.dumps(body), file=sys.stderr)
+        emit(args, PLAN_COLUMNS, rows)
+    return EXIT_OK if todo else EXIT_NOT_ALL
 
 
 def _new_run(args: argparse.Namespace, client: EcsClient, path: Path) -> FleetRun:
@@ -324,9 +415,9 @@ def _schedule(args: argparse.Namespace) -> PollSchedule:
 
 
 def _show_plan(plan: Plan) -> None:
-    print(f"{plan.count} server(s) will be reinstalled", file=sys.stderr)
+    print(f"{plural(plan.count, 'server')} will be reinstalled", file=sys.stderr)
     if plan.skipped:
-        print(f"{len(plan.skipped)} skipped:", file=sys.stderr)
+        print(f"{plural(len(plan.skipped), 'server')} skipped:", file=sys.stderr)
         rows = [[s.server_id, s.name or None, s.reason] for s in plan.skipped]
         print(format_table(("SERVER_ID", "NAME", "REASON"), rows), file=sys.stderr)
 
@@ -337,7 +428,8 @@ def _confirmation(args: argparse.Namespace, plan: Plan, explicit: bool) -> int |
     if args.yes and explicit:
         return plan.count
     prompt = (
-        f"This reinstalls the OS of {plan.count} server(s) and wipes their system disks.\n"
+        f"This reinstalls the OS of {plural(plan.count, 'server')} and wipes "
+        f"{'its system disk' if plan.count == 1 else 'their system disks'}.\n"
         f"Type {plan.count} to continue: "
     )
     stream: IO[str]
@@ -361,37 +453,32 @@ def _confirmation(args: argparse.Namespace, plan: Plan, explicit: bool) -> int |
 
 
 def _follow(run: FleetRun, args: argparse.Namespace) -> int:
-    printed: set[str] = set()
-
-    def show(change: BookChange) -> None:
-        for key in change.keys:
-            record = run.book.get(key)
-            if record.job_id and key not in printed:
-                printed.add(key)
-                print(f"{record.server_id}\t{record.job_id}", flush=True)
-
-    run.book.subscribe(show)
-    show(BookChange(frozenset(r.key for r in run.book.records()), 0))
     try:
-        if args.no_wait:
-            _until_interrupted(run.wait_submitted)
-            run.stop()
-            summary = run.wait()
-            print(
-                f"submitted; track with: {resume_command(run.journal.current_path)}",
-                file=sys.stderr,
-            )
-        else:
-            answer = _until_interrupted(_approving(run))
-            if not isinstance(answer, Summary):
-                return _paused(run)  # the operator said no to the next wave
-            summary = answer
+        with ProgressReporter(len(run.book)) as reporter:
+            unsubscribe = follow_book(run.book, reporter)
+            try:
+                if args.no_wait:
+                    _until_interrupted(run.wait_submitted)
+                    run.stop()
+                    summary = run.wait()
+                else:
+                    answer = _until_interrupted(_approving(run))
+                    if not isinstance(answer, Summary):
+                        return _paused(run)  # the operator said no to the next wave
+                    summary = answer
+            finally:
+                unsubscribe()
     except KeyboardInterrupt:
         return _paused(run)
-    _print_summary(run, summary)
+    if args.no_wait:
+        print(
+            f"submitted; track with: {resume_command(run.journal.current_path)}",
+            file=sys.stderr,
+        )
+    _print_summary(run, summary, args)
     _print_waves(run, args)
     if args.csv:
-        run.book.to_csv(args.csv)
+        Path(args.csv).write_text(to_csv_text(run.book.snapshot()), encoding="utf-8")
     if run.halted is not None:
         return EXIT_HALTED
     return EXIT_OK if args.no_wait or summary.all_reinstalled else EXIT_NOT_ALL
@@ -429,7 +516,7 @@ def _print_waves(run: FleetRun, args: argparse.Namespace) -> None:
         return
     if len(view.waves) > 1 or view.budget is not None:
         for wave in view.waves:
-            print(f"wave {wave.number} of {len(view.waves)}: {wave.line()}")
+            print(f"wave {wave.number} of {len(view.waves)}: {wave.line()}", file=sys.stderr)
     if view.halt is None:
         return
     print(view.halt.reason, file=sys.stderr)
@@ -482,14 +569,27 @@ def _paused(run: FleetRun) -> int:
     return EXIT_PAUSED
 
 
-def _print_summary(run: FleetRun, summary: Summary) -> None:
-    counts = [[status, n] for status, n in summary.counts.items()]
-    print(format_table(("STATUS", "SERVERS"), counts))
+RESULT_COLUMNS = ("server_id", "server_name", "job_id", "status", "duration_s", "error_code")
+
+
+def _print_summary(run: FleetRun, summary: Summary, args: argparse.Namespace) -> None:
+    """Counts and the not-reinstalled list on stderr; one row per server on stdout."""
+    shown = ", ".join(f"{status} {n:,}" for status, n in summary.counts.items())
+    print(f"result: {shown}", file=sys.stderr)
     if len(summary.not_reinstalled):
         rows = summary.not_reinstalled.astype(object).where(summary.not_reinstalled.notna(), None)
+        print(f"{plural(len(rows), 'server')} not reinstalled:", file=sys.stderr)
         print(
-            format_table(("SERVER_ID", "NAME", "STATUS", "ERROR", "REASON"), rows.values.tolist())
+            format_table(("SERVER_ID", "NAME", "STATUS", "ERROR", "REASON"), rows.values.tolist()),
+            file=sys.stderr,
         )
+    records = export_records(run.book.snapshot())
+    reasons = {
+        r.server_id: r.reason for r in summary.not_reinstalled.itertuples() if r.reason is not None
+    }
+    for record in records:
+        record["reason"] = reasons.get(record["server_id"])
+    emit(args, (*RESULT_COLUMNS, "reason"), records)
 
 
 def resume(args: argparse.Namespace) -> int:

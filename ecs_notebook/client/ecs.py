@@ -25,10 +25,9 @@ from ..errors import (
     classify_response,
 )
 from ..model import ReinstallRequest, ValidationError, check_project_id, check_server_id
-from ..model.ids import check_job_id
+from ..model.ids import check_job_id, not_text
 from ..model.jobs import Job
 from ..model.problems import Problem
-from ..model.reinstall import check_keyname
 from ..model.servers import Keypair, Server
 from ..regions import Endpoints, check_endpoint, resolve_endpoints
 from ..secrets import SecretBody
@@ -287,9 +286,13 @@ class EcsClient:
         return [Keypair.from_api(item) for item in payload.get("keypairs") or []]
 
     async def get_keypair(self, name: str) -> Keypair:
-        """One key pair, with the ``user_id`` that owns it."""
-        if problems := check_keyname(name):
-            raise ValidationError(problems)
+        """One key pair, with the ``user_id`` that owns it.
+
+        Any name the API may hold can be looked up (it is percent-encoded into the path); the
+        stricter rule of :func:`check_keyname` applies to names placed in a reinstall request.
+        """
+        if not isinstance(name, str):
+            raise ValidationError(not_text(name, "keyname"))
         pid = await self.project_id()
         path = f"/v2.1/{pid}/os-keypairs/{path_segment(name, 'keyname')}"
         payload = await self._request("GET", path, idempotent=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -128,7 +129,25 @@ def _banner(sim: Simulator, url: str, env: dict[str, str], out: TextIO) -> None:
     print(f"ECS simulator listening on {url}", file=out)
     for label, value in rows:
         print(f"  {label:<18} {value}", file=out)
+    print("To use it from another shell (ecs-notebook, the SDK), paste:", file=out)
+    for line in export_lines(sim, url, env):
+        print(f"  {line}", file=out)
     print("Press Ctrl+C to stop.", file=out, flush=True)
+
+
+def export_lines(sim: Simulator, url: str, env: dict[str, str]) -> list[str]:
+    """Ready-to-paste ``export`` lines: then ``ecs-notebook servers`` needs no flag."""
+    sk = f'"${ENV_SK}"' if env.get(ENV_SK) else shlex.quote(sim.secret_key.reveal())
+    region_key = "HUAWEICLOUD_SDK_REGION_ECS_" + sim.region.upper().replace("-", "_")
+    values = [
+        (ENV_AK, shlex.quote(sim.access_key)),
+        (ENV_SK, sk),
+        (ENV_PROJECT, shlex.quote(sim.project_id)),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", shlex.quote(url)),
+        ("ECS_NOTEBOOK_REGION", shlex.quote(sim.region)),
+        (region_key, shlex.quote(url)),
+    ]
+    return [f"export {name}={value}" for name, value in values]
 
 
 def run(args: argparse.Namespace) -> int:

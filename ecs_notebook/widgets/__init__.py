@@ -11,24 +11,26 @@ from ._secret_input import SecretInput
 from .confirm import ConfirmPanel
 from .console import Console, console, simulator_client, simulator_console
 from .form import ReinstallForm
+from .outcome import OutcomePanel
 from .picker import FleetPicker
+from .picture import FleetPicture
 from .preview import PreviewPane
 from .rollout import RolloutPanel
 from .table import JobTable
 from .target import Target, connect_target
-from .timeline import Timeline
 
 __all__ = [
     "ConfirmPanel",
     "Console",
     "FleetPicker",
+    "FleetPicture",
     "JobTable",
+    "OutcomePanel",
     "PreviewPane",
     "ReinstallForm",
     "RolloutPanel",
     "SecretInput",
     "Target",
-    "Timeline",
     "connect_target",
     "console",
     "simulator_client",

@@ -42,7 +42,8 @@ class SecretInput(widgets.VBox):  # type: ignore[misc]
     """A write-only password input: ``.secret`` holds the last password entered, as a Secret.
 
     The box sends on Enter or when it loses focus (``continuous_update=False``): it is
-    cleared after each entry, so it cannot validate keystroke by keystroke.
+    cleared after each entry, so it cannot validate keystroke by keystroke (a box that sent
+    every keystroke would have to keep the text in the browser's widget state).
     """
 
     def __init__(self, description: str = "password", css_class: str = "ecs-secret") -> None:
@@ -52,7 +53,7 @@ class SecretInput(widgets.VBox):  # type: ignore[misc]
             _WriteOnlyPassword(
                 self._captured,
                 description=description,
-                placeholder="type it, then press Enter",
+                placeholder="type it, then Tab or Enter",
                 continuous_update=False,
             ),
             css_class,

@@ -13,9 +13,10 @@ from typing import Final
 
 import ipywidgets as widgets
 
+from .._text import plural
 from ..fleet import BookChange, ConfirmationError, FleetRun, Plan, Rollout, Summary
 from ..model import ReinstallRequest
-from .styles import classed, esc, style_widget
+from .styles import classed, esc, responsive, style_widget, wrap_row
 
 SHOWN_SKIPS: Final = 20
 RunListener = Callable[[FleetRun], object]
@@ -70,12 +71,13 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
                 style_widget(),
                 self.summary,
                 self.staging,
-                widgets.HBox([self.count, self.submit_button, self.cancel_button]),
+                wrap_row([self.count, self.submit_button, self.cancel_button]),
                 self.message,
-                widgets.HBox([self.progress, self.progress_label]),
+                wrap_row([self.progress, self.progress_label]),
             ]
         )
         self.add_class("ecs-confirm")
+        responsive(self)
         self.count.observe(lambda _: self._arm(), "value")
         self.submit_button.on_click(lambda _: self.submit())
         self.cancel_button.on_click(lambda _: self.cancel())
@@ -171,7 +173,7 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
         ready = self.plan is not None and self.plan.count > 0 and not self._fired
         self.submit_button.disabled = not (ready and self.count.value.strip())
         if self.plan is not None:
-            self.submit_button.description = f"Reinstall {self.plan.count:,} servers"
+            self.submit_button.description = f"Reinstall {plural(self.plan.count, 'server')}"
 
     def _refuse(self, why: str) -> bool:
         with self._lock:
@@ -216,8 +218,8 @@ def _describe(plan: Plan) -> str:
         )
     else:
         head = (
-            f'<div class="ecs-warn"><b>This reinstalls the OS of {n:,} server'
-            f"{'s' if n != 1 else ''} and wipes {'their' if n != 1 else 'its'} system "
+            f'<div class="ecs-warn"><b>This reinstalls the OS of {plural(n, "server")}'
+            f" and wipes {'their' if n != 1 else 'its'} system "
             f"disk{'s' if n != 1 else ''}.</b> Type {n} to confirm.</div>"
         )
     parts = [head]
@@ -229,7 +231,9 @@ def _describe(plan: Plan) -> str:
         )
         more = len(plan.skipped) - SHOWN_SKIPS
         tail = f"<li>… and {more:,} more</li>" if more > 0 else ""
-        parts.append(f"<div>{len(plan.skipped):,} skipped:<ul>{items}{tail}</ul></div>")
+        parts.append(
+            f"<div>{plural(len(plan.skipped), 'server')} skipped:<ul>{items}{tail}</ul></div>"
+        )
     for warning in plan.warnings:
         parts.append(f'<div class="ecs-warn">⚠ {esc(warning)}</div>')
     return "".join(parts)

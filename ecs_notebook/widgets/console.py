@@ -1,4 +1,6 @@
-"""The whole console in one call: form and preview, fleet picker, confirmation, job table.
+"""The whole console in one call: form and preview, fleet picker, confirmation, job table
+(with elapsed time, ETA and the fleet picture) and the outcome with a CSV download: a
+complete app, so that Voila needs no cell to be run.
 
 >>> ui = simulator_console(servers=50, seed=1)      # a fresh in-process simulator
 >>> ui = console(SyncEcsClient.connect("tr-west-1"), journal="runs/")
@@ -38,10 +40,11 @@ from ..simulator import Simulator
 from .confirm import ConfirmPanel
 from .controls import RunControls
 from .form import ReinstallForm
+from .outcome import OutcomePanel
 from .picker import FleetPicker
 from .preview import PreviewPane
 from .rollout import RolloutPanel
-from .styles import esc, style_widget
+from .styles import columns, esc, responsive, style_widget, wrap_row
 from .table import JobTable
 
 #: Quick polling for simulator demos (jobs of a few seconds).
@@ -97,25 +100,31 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.picker = FleetPicker(client, servers=servers)
         self.confirm = ConfirmPanel()
         self.table = JobTable()
+        self.outcome = OutcomePanel()
         self.controls = RunControls()
+        #: The run controls (pause / continue / cancel), above the job table.
+        self.controls_row = wrap_row([self.controls])
         self.rollout = RolloutPanel()
-        self.form.layout.width = "50%"
-        self.preview.layout.width = "50%"
         super().__init__(
             [
                 style_widget(),
                 _heading("1. Request"),
-                widgets.HBox([self.form, self.preview]),
+                columns([self.form, self.preview], min_width="420px"),
                 _heading("2. Servers"),
                 self.picker,
                 _heading("3. Confirm"),
-                widgets.HBox([self.confirm, self.rollout]),
-                self.controls,
+                columns([self.confirm, self.rollout], min_width="420px"),
                 _heading("4. Jobs"),
+                self.controls_row,
                 self.table,
+                _heading("5. Outcome"),
+                self.outcome,
             ]
         )
+        self.layout.width = "100%"
         self.add_class("ecs-console")
+        responsive(self)
+        self.table.on_finished(self._finished)
         self.form.on_change(self._request_changed)
         self.picker.on_selection(self._selection_changed)
         self.form.on_submit(self._plan)
@@ -187,6 +196,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
     def _started(self, run: FleetRun) -> None:
         self.run = run
         self.runs.append(run)
+        self.outcome.waiting("the run is under way: its outcome shows here when it ends")
         self.table.attach(run.book)
         self.controls.attach(run)
         self.rollout.lock()
@@ -207,6 +217,12 @@ class Console(widgets.VBox):  # type: ignore[misc]
         view = run.rollout_view()
         if view is not None and run is self.run:
             self.rollout.show(view)
+
+    def _finished(self) -> None:
+        """The job table saw every row final: show the outcome (the run's thread)."""
+        run = self.run
+        if run is not None and run.book is self.table.book:
+            self.outcome.show(run)
 
     def _journal_path(self) -> Path:
         return new_journal_path(self.journal, len(self.runs) + 1)

@@ -1,7 +1,10 @@
 """The reinstall form: every ``os-reinstall`` option, validated by the request model as typed.
 
 The form holds display state only. It builds a :class:`ReinstallRequest` from its inputs
-after every change and shows what ``ReinstallRequest.validate`` says, next to each field.
+after every change and shows what ``ReinstallRequest.validate`` says, next to each field,
+once the user has touched that field (or tried to submit): a fresh form shows no error,
+only a neutral "still needed" line by the button. The admin password is typed twice; the
+two are compared as soon as the second box is left (Tab) or Enter is pressed.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from ..model.servers import Keypair
 from ._problems import OTHER, route
 from ._secret_input import SecretInput
 from ._user_data_input import UserDataInput
-from .styles import OTHER_PROBLEMS, PROBLEM_CLASSES, classed, esc, style_widget
+from .styles import (
+    OTHER_PROBLEMS,
+    PROBLEM_CLASSES,
+    classed,
+    esc,
+    responsive,
+    style_widget,
+)
 
 LOGIN_KEYPAIR: Final = "key pair"
 LOGIN_PASSWORD: Final = "password"  # noqa: S105 - a label, not a password
@@ -27,6 +37,10 @@ LOGIN_NONE: Final = "user data only"
 _NO_KEYPAIR: Final = ("choose a key pair", "")
 
 RequestListener = Callable[[ReinstallRequest], object]
+
+#: The password is typed twice; these are the form's own problems about the second box.
+PASSWORDS_DIFFER: Final = "the two passwords differ: type the same password in both boxes"
+PASSWORD_NOT_REPEATED: Final = "type the password again in the second box"  # noqa: S105
 
 
 def _text(description: str, css: str, placeholder: str = "") -> Any:
@@ -60,6 +74,8 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
         self._loading = False
         self._lookup_note = ""
         self._change_listeners: list[RequestListener] = []
+        self._touched: set[str] = set()
+        self._show_all = False
         self._submit_listeners: list[RequestListener] = []
 
         self.login = classed(
@@ -74,6 +90,7 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
         )
         self.userid = _text("user id", "ecs-userid", "IAM user id, 32 hex characters")
         self.adminpass = SecretInput("admin password", "ecs-adminpass")
+        self.adminpass_repeat = SecretInput("repeat password", "ecs-adminpass-repeat")
         self.mode = classed(
             widgets.Checkbox(value=True, description=f"stop the server first ({WITH_STOP_SERVER})"),
             "ecs-mode",
@@ -103,10 +120,11 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
             "ecs-submit",
         )
         self.message = classed(widgets.HTML(), "ecs-form-message")
+        self.todo = classed(widgets.HTML(), "ecs-form-todo")
 
         p = self.problem_areas
         self._keypair_group = widgets.VBox([self.keyname, p["keyname"], self.userid, p["userid"]])
-        self._password_group = widgets.VBox([self.adminpass, p["adminpass"]])
+        self._password_group = widgets.VBox([self.adminpass, self.adminpass_repeat, p["adminpass"]])
         super().__init__(
             [
                 style_widget(),
@@ -124,17 +142,27 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
                 self.user_data_input,
                 p["user_data"],
                 p[OTHER],
-                self.submit_button,
+                widgets.HBox([self.submit_button, self.todo]),
                 self.message,
             ]
         )
         self.add_class("ecs-form")
+        responsive(self)
 
-        for control in (self.login, self.userid, self.mode, self.byol, self.encrypt, self.cmk_id):
-            control.observe(self._changed, "value")
+        touches = {
+            self.userid: ("userid",),
+            self.mode: ("mode",),
+            self.byol: ("BYOL",),
+            self.encrypt: ("__system__encrypted", "__system__cmkid"),
+            self.cmk_id: ("__system__cmkid",),
+        }
+        for control, names in touches.items():
+            control.observe(self._touch_handler(*names), "value")
+        self.login.observe(self._login_changed, "value")
         self.keyname.observe(self._keyname_changed, "value")
-        self.user_data_input.on_change(lambda _: self._changed())
-        self.adminpass.on_change(lambda _: self._changed())
+        self.user_data_input.on_change(lambda _: self._touch("user_data"))
+        self.adminpass.on_change(lambda _: self._touch("adminpass"))
+        self.adminpass_repeat.on_change(lambda _: self._touch("adminpass"))
         self.submit_button.on_click(lambda _: self._click_submit())
 
         if keypairs is not None:
@@ -154,23 +182,35 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
         self._submit_listeners.append(listener)
 
     def submit(self) -> ReinstallRequest:
-        """Hand the current request to the submit listeners; ``ValidationError`` if invalid."""
+        """Hand the current request to the submit listeners; ``ValidationError`` if invalid.
+
+        From then on every problem is shown, touched or not.
+        """
+        self._show_all = True
         request = self._changed()
+        own = [p for p in self._own_problems() if p.severity == "error"]
+        if own:
+            raise ValidationError(own)
         request.body()  # the model decides: raises ValidationError while errors remain
         for listener in list(self._submit_listeners):
             listener(request)
         return request
 
     def set_password(self, password: str | None) -> None:
-        """Set the admin password from code (kept as a Secret, never in widget state)."""
+        """Set the admin password from code, in both boxes (kept as a Secret, never in widget
+        state)."""
         self.adminpass.set(password)
+        self.adminpass_repeat.set(password)
 
     def set_keypairs(self, keypairs: Sequence[Keypair]) -> None:
         """Fill the key pair list."""
         self._keypairs = {k.name: k for k in keypairs}
         current = self.keyname.value
         self.keyname.options = [_NO_KEYPAIR, *((k.name, k.name) for k in keypairs)]
-        self.keyname.value = current if current in self._keypairs else ""
+        if current in self._keypairs:
+            self.keyname.value = current
+        else:  # the only key pair there is: preselect it
+            self.keyname.value = keypairs[0].name if len(keypairs) == 1 else ""
 
     def refresh_keypairs(self) -> None:
         """Reload the key pair list from the client."""
@@ -212,12 +252,43 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
         self._password_group.layout.display = "" if login == LOGIN_PASSWORD else "none"
         request = self._build()
         self.request = request
-        self.problems = tuple(request.validate(region=self.region))
+        self.problems = (*request.validate(region=self.region), *self._own_problems())
         self._show_problems(login)
         self.submit_button.disabled = not self.sendable
         for listener in list(self._change_listeners):
             listener(request)
         return request
+
+    def _own_problems(self) -> list[Problem]:
+        """The second password box: it must hold the same password as the first."""
+        if self.login.value != LOGIN_PASSWORD or self.adminpass.secret is None:
+            return []
+        repeat = self.adminpass_repeat.secret
+        if repeat is None:
+            return [Problem("adminpass", PASSWORD_NOT_REPEATED)]
+        if repeat != self.adminpass.secret:
+            return [Problem("adminpass", PASSWORDS_DIFFER)]
+        return []
+
+    def _touch(self, *fields: str) -> None:
+        self._touched.update(fields)
+        self._changed()
+
+    def _login_changed(self, change: Any) -> None:
+        # "user data only": the user data is now what the user is working on.
+        self._touch(*(("user_data",) if change["new"] == LOGIN_NONE else ()))
+
+    def _touch_handler(self, *fields: str) -> Callable[[Any], None]:
+        return lambda _change: self._touch(*fields)
+
+    def _untouched(self, problem: Problem) -> bool:
+        """An error about a field the user has not been to yet (kept off the screen)."""
+        return (
+            not self._show_all
+            and problem.severity == "error"
+            and problem.field in PROBLEM_CLASSES
+            and problem.field not in self._touched
+        )
 
     def _show_problems(self, login: str) -> None:
         hidden = set()
@@ -225,7 +296,15 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
             hidden |= {"keyname", "userid"}
         if login != LOGIN_PASSWORD:
             hidden.add("adminpass")
-        shown = route(self.problems, self.problem_areas, hidden)
+        quiet = [p for p in self.problems if self._untouched(p)]
+        loud = [p for p in self.problems if not self._untouched(p)]
+        shown = route(loud, self.problem_areas, hidden)
+        needed = list(dict.fromkeys(p.label for p in quiet))
+        self.todo.value = (
+            f'<span class="ecs-info">still needed: {esc(", ".join(needed))}</span>'
+            if needed
+            else ""
+        )
         if self._lookup_note:
             shown["keyname"] += f'<div class="ecs-info">{esc(self._lookup_note)}</div>'
         for field, area in self.problem_areas.items():
@@ -236,6 +315,7 @@ class ReinstallForm(widgets.VBox):  # type: ignore[misc]
     def _keyname_changed(self, change: Any) -> None:
         name = change["new"]
         self._lookup_note = ""
+        self._touched |= {"keyname", "userid"}  # a pair: the user id comes with the key
         if name:
             user_id = self._keypair_user_id(name)
             if user_id:

@@ -17,7 +17,7 @@ from ..errors import EcsNotebookError
 from ..fleet import ServerFilter, preflight, select
 from ..model import ReinstallRequest
 from ..model.servers import Server
-from .styles import classed, esc, style_widget
+from .styles import classed, esc, responsive, style_widget
 
 SelectionListener = Callable[[tuple[str, ...]], object]
 _ANY = ("any", "")
@@ -102,7 +102,7 @@ class FleetPicker(widgets.VBox):  # type: ignore[misc]
         ]
         self._cells = [classed(widgets.HTML(), "ecs-picker-row") for _ in range(page_size)]
         self._rows = [
-            widgets.HBox([c, h], layout=widgets.Layout(display="none"))
+            widgets.HBox([c, h], layout=widgets.Layout(display="none", flex_flow="row nowrap"))
             for c, h in zip(self._checks, self._cells, strict=True)
         ]
         super().__init__(
@@ -122,11 +122,19 @@ class FleetPicker(widgets.VBox):  # type: ignore[misc]
                     ]
                 ),
                 self.summary,
-                widgets.HTML(_HEADER),
-                classed(widgets.VBox(self._rows), "ecs-picker-table"),
+                classed(
+                    widgets.VBox(
+                        [
+                            widgets.HTML(_HEADER),
+                            classed(widgets.VBox(self._rows), "ecs-picker-table"),
+                        ]
+                    ),
+                    "ecs-picker-scroll",
+                ),
             ]
         )
         self.add_class("ecs-picker")
+        responsive(self)
 
         for control in (self.name_pattern, self.status, self.tags, self.zone, self.image):
             control.observe(lambda _: self._filter(), "value")

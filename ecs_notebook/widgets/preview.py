@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from ..model import Preview, ReinstallRequest, ValidationError, preview, reinstall_path
 from ._problems import render_problems
-from .styles import classed, esc, style_widget
+from .styles import classed, esc, responsive, style_widget
 
 
 def _pre(text: str) -> str:
@@ -31,7 +31,7 @@ class PreviewPane(widgets.VBox):  # type: ignore[misc]
         self.project_id = project_id
         self.region = region
         self.current: Preview | None = None
-        self.url = classed(widgets.HTML(), "ecs-preview-url")
+        self.url = classed(widgets.HTML(), "ecs-preview-url", "ecs-url")
         self.body = classed(widgets.HTML(), "ecs-preview-body")
         self.problems = classed(widgets.HTML(), "ecs-preview-problems")
         self.gauge = classed(
@@ -55,6 +55,7 @@ class PreviewPane(widgets.VBox):  # type: ignore[misc]
             ]
         )
         self.add_class("ecs-preview")
+        responsive(self)
         self.show(ReinstallRequest())
 
     def show(self, request: ReinstallRequest, server_ids: Sequence[str] = ()) -> Preview:

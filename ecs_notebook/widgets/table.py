@@ -3,8 +3,11 @@
 It listens to the book's change notices (sent from the run's background thread about every
 0.25 s with only the rows that changed) and keeps a light copy of each row. A refresh
 re-renders the page only when a changed row is on it (or the order moved it), and the
-counts and the timeline only when the counts changed, so with 10,000 rows a refresh costs
-milliseconds and a page of HTML. It stops listening once every row is final.
+counts and the fleet picture only when the counts changed, so with 10,000 rows a refresh
+costs milliseconds and a page of HTML. Elapsed time and the ETA (``fleet.progress``, which
+reads every row) are measured by a ticker once a second, not at each refresh; the ticker
+also moves the picture's time axis while nothing else changes. It stops listening once
+every row is final.
 """
 
 from __future__ import annotations
@@ -17,19 +20,23 @@ from typing import Final
 import ipywidgets as widgets
 
 from ..fleet import BookChange, JobBook
+from ..fleet.progress import Clock, RunProgress, book_progress, utc_now
 from ..fleet.records import FINAL_STATUSES, STATUSES
 from ._rows import FILTERS, SORTS, Row, render_counts, render_page
-from .styles import classed, esc, style_widget
-from .timeline import Timeline
+from .picture import FleetPicture
+from .styles import classed, esc, style_widget, wrap_row
 
 PAGE_SIZE: Final = 50
 
 
 class JobTable(widgets.VBox):  # type: ignore[misc]
-    """Job book rows with status colours, counts per status, a timeline, sorting and filters.
+    """Job book rows with status colours, counts per status, elapsed time and ETA, the fleet
+    picture, sorting and filters.
 
     ``attach(book)`` starts listening (the constructor does when given a book); the table
-    stops by itself once every row is final. ``wait()`` blocks until then.
+    stops by itself once every row is final. ``wait()`` blocks until then. ``clock`` gives
+    the time for elapsed/ETA; ``tick_every`` (seconds, ``None``: no ticker thread) is how
+    often elapsed, ETA and the picture's time axis move while no row changes.
     """
 
     def __init__(
@@ -37,12 +44,18 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
         book: JobBook | None = None,
         *,
         page_size: int = PAGE_SIZE,
-        timeline_every: float = 1.0,
+        picture_every: float = 1.0,
+        clock: Clock = utc_now,
+        tick_every: float | None = 1.0,
     ) -> None:
         self.page_size = page_size
-        self.timeline_every = timeline_every
+        self.picture_every = picture_every
+        self.clock = clock
+        self.tick_every = tick_every
         self.book: JobBook | None = None
-        self.timeline = Timeline()
+        self.picture = FleetPicture()
+        self.progress: RunProgress | None = None
+        self._measured_at = time.monotonic()
         self.refreshes = 0
         self.error: BaseException | None = None
         self._lock = threading.RLock()
@@ -52,13 +65,14 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
         self._page = 0
         self._shown: tuple[str, ...] = ()
         self._shown_set: frozenset[str] = frozenset()
-        self._t0 = time.monotonic()
         self._drawn_at = 0.0
         self._unsubscribe: Callable[[], None] | None = None
         self._finished = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._finished_listeners: list[Callable[[], object]] = []
 
         self.counts = classed(widgets.HTML(), "ecs-counts")
-        self.timeline_view = classed(widgets.HTML(), "ecs-timeline")
+        self.progress_view = classed(widgets.HTML(), "ecs-progress")
         self.status_filter = classed(
             widgets.Dropdown(options=list(FILTERS), value="all", description="show"),
             "ecs-job-filter",
@@ -79,13 +93,16 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
         self.page_label = classed(widgets.HTML(), "ecs-job-page")
         self.state = classed(widgets.HTML(), "ecs-job-state")
         self.table = classed(widgets.HTML(), "ecs-job-table")
+        # Wide rows scroll sideways inside their own box, never out of the page.
+        self.table.layout = widgets.Layout(width="100%", overflow="auto")
         super().__init__(
             [
                 style_widget(),
-                widgets.HBox([self.counts, self.state]),
-                self.timeline_view,
-                widgets.HBox([self.status_filter, self.search]),
-                widgets.HBox(
+                wrap_row([self.counts, self.state]),
+                self.progress_view,
+                self.picture,
+                wrap_row([self.status_filter, self.search]),
+                wrap_row(
                     [
                         self.sort,
                         self.descending,
@@ -97,6 +114,7 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
                 self.table,
             ]
         )
+        self.layout.width = "100%"
         self.add_class("ecs-jobs")
         for control in (self.status_filter, self.search, self.sort, self.descending):
             control.observe(lambda _: self._reorder(), "value")
@@ -116,15 +134,16 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
             self.book = book
             self._finished.clear()
             self._unsubscribe = book.subscribe(self._on_change)
-            self.timeline.clear()
-            self._t0 = time.monotonic()
+            self.picture.clear()
             self._drawn_at = 0.0
             self._page = 0
             self._shown = ()
             self._load(book)
+            self._measure()
             self._sample()
             self._render(page=True, counts=True)
             self._stop_if_finished()
+            self._start_ticker()
 
     def detach(self) -> None:
         """Stop following the book (the table keeps what it shows)."""
@@ -158,6 +177,10 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
                 self._sample()
             self._render(page=page_touched, counts=counts_changed)
             self._stop_if_finished()
+
+    def on_finished(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` each time a followed book has become all final."""
+        self._finished_listeners.append(listener)
 
     @property
     def refreshing(self) -> bool:
@@ -268,24 +291,68 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
             self.next_button.disabled = self._page >= pages - 1
         if counts:
             self.counts.value = render_counts(self._counts)
-            self._draw_timeline()
+            self._draw_picture()
+
+    def tick(self) -> None:
+        """Refresh elapsed time, ETA and the picture's time axis (the ticker calls this)."""
+        with self._lock:
+            if self.book is None:
+                return
+            self._measure()
+            self._draw_picture(force=True)
+
+    def _measure(self) -> RunProgress | None:
+        """Elapsed time and ETA from every row (O(rows): at attach, each tick and the end)."""
+        if self.book is None:
+            return None
+        self.progress = book_progress(self.book, self.clock)
+        self._measured_at = time.monotonic()
+        self.progress_view.value = esc(self.progress.describe())
+        return self.progress
+
+    def _elapsed(self) -> float:
+        """Seconds since the first submission, now: the last measure plus the time since."""
+        if self.progress is None:
+            return 0.0
+        return self.progress.elapsed + (time.monotonic() - self._measured_at)
 
     def _sample(self) -> None:
-        self.timeline.add(time.monotonic() - self._t0, self._counts)
+        self.picture.add(self._elapsed(), self._counts)
 
-    def _draw_timeline(self, *, force: bool = False) -> None:
+    def _draw_picture(self, *, force: bool = False) -> None:
         now = time.monotonic()
-        if force or now - self._drawn_at >= self.timeline_every:
+        if force or now - self._drawn_at >= self.picture_every:
             self._drawn_at = now
-            self.timeline_view.value = self.timeline.render()
+            self.picture.draw(self._elapsed())
+
+    def _start_ticker(self) -> None:
+        if self.tick_every is None or not self.refreshing:
+            return
+        if self._ticker is not None and self._ticker.is_alive():
+            return
+        every = self.tick_every
+
+        def run() -> None:
+            while not self._finished.wait(every) and self.refreshing:
+                try:
+                    self.tick()
+                except Exception as exc:  # never die silently
+                    self.error = exc
+                    return
+
+        self._ticker = threading.Thread(target=run, name="ecs-job-table-ticker", daemon=True)
+        self._ticker.start()
 
     def _stop_if_finished(self) -> None:
         total = len(self._rows)
         unfinished = sum(v for k, v in self._counts.items() if k not in FINAL_STATUSES)
         if total and not unfinished:
             self.detach()
-            self._draw_timeline(force=True)
+            self._measure()
+            self._draw_picture(force=True)
             self.state.value = f'<span class="ecs-info">finished: {total:,} rows, all final</span>'
+            for listener in list(self._finished_listeners):
+                listener()
             self._finished.set()
         elif self.refreshing:
             self.state.value = f'<span class="ecs-info">live: {unfinished:,} unfinished</span>'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,12 @@ from support.lab import Lab, assert_no_widget_errors, open_notebook, run_all, wa
 
 NOTEBOOK = "01-reinstall-one-server.ipynb"
 PASSWORD = "Browser@Secret123"
+
+
+def shot_from(page: Any, selector: str, path: Path) -> None:
+    """A screenshot of the viewport with ``selector`` scrolled to its top."""
+    page.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(path))
 
 
 def text_of(page: Any, selector: str) -> str:
@@ -37,9 +44,19 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     assert page.locator("button.ecs-submit").is_disabled()
     shot("weak-password-flagged")
 
-    # A good one: the preview shows the body with the password masked.
+    # A good one, typed twice: checked when the second box is left (Tab), no Enter needed.
     password.fill(PASSWORD)
-    password.press("Enter")
+    password.press("Tab")
+    page.locator(".ecs-problem-adminpass").get_by_text("again in the second box").wait_for()
+    repeat = page.locator(".ecs-adminpass-repeat input")
+    repeat.fill(PASSWORD + "x")  # a typo
+    repeat.press("Tab")
+    page.locator(".ecs-problem-adminpass").get_by_text("passwords differ").wait_for()
+    assert page.locator("button.ecs-submit").is_disabled()
+    shot("passwords-differ")
+    repeat.fill(PASSWORD)
+    repeat.press("Tab")
+    page.locator(".ecs-problem-adminpass .ecs-err").first.wait_for(state="detached")
     page.wait_for_function(
         "() => (document.querySelector('.ecs-preview-body')?.textContent || '')"
         ".includes('********')"
@@ -68,6 +85,18 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     ).first.wait_for()
     shot("submitted")
 
+    # Elapsed time moves on its own (the ticker), and the picture draws the run with a legend.
+    progress = page.locator(".ecs-progress .widget-html-content")
+    progress.get_by_text("elapsed").wait_for()
+    before = progress.inner_text()
+    page.wait_for_function(
+        "(before) => (document.querySelector('.ecs-progress .widget-html-content')?.innerText"
+        " || before) !== before",
+        arg=before,
+    )
+    legend = page.locator(".ecs-picture svg .legendtext")
+    legend.get_by_text(re.compile("^(SUBMITTING|INIT|RUNNING|SUCCESS)$")).first.wait_for()
+
     # Another cell runs (the kernel is busy) while the table keeps moving to SUCCESS.
     last = page.locator(".jp-Cell").last
     last.click()
@@ -81,7 +110,17 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
         timeout=60_000
     )
     assert page.locator(".jp-InputPrompt", has_text="[*]").count() == 1  # still running
+    progress.get_by_text("1 of 1 finished").wait_for()
+    legend.get_by_text("SUCCESS").first.wait_for()  # the picture follows the run
     shot("success-while-another-cell-runs")
+
+    # The outcome: a CSV download of the job table, durations in seconds.
+    link = page.locator(".ecs-console .ecs-outcome-download a")
+    with page.expect_download() as download:
+        link.click()
+    exported = Path(download.value.path()).read_text()
+    assert exported.splitlines()[0].startswith("server_id,server_name,job_id,status")
+    assert ",SUCCESS," in exported and "duration_s" in exported
     page.get_by_text("other cell done").wait_for(timeout=60_000)
 
     # Save, and the saved notebook holds no secret.
@@ -94,3 +133,41 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
     for journal in (lab.root / "ecs-notebook-runs").glob("*.jsonl"):
         assert PASSWORD not in journal.read_text()
     shot("saved")
+
+
+@pytest.mark.timeout(300)
+def test_voila_app_from_plan_to_finished_with_no_cell_run_by_hand(page: Any, voila: str) -> None:
+    """Runbook 01 as a Voila app: only the widgets are used, from plan to the CSV download."""
+    shot = page.shots
+    for attempt in range(2):  # Voila may stall while executing: reload once
+        page.goto(f"{voila}/voila/render/{NOTEBOOK}", wait_until="commit")
+        try:
+            page.locator(".ecs-console").wait_for(timeout=90_000)
+            break
+        except Exception:
+            if attempt:
+                raise
+    page.locator(".ecs-outcome").get_by_text("nothing has finished yet").first.wait_for()
+    # The simulator's only key pair is preselected; the picker is pre-filtered to one server.
+    page.locator("button.ecs-submit:not([disabled])").wait_for()
+    page.locator("button.ecs-picker-select-all").click()
+    page.locator(".ecs-picker-summary").get_by_text("1 selected").wait_for()
+    # The README's pictures (docs/console.png, docs/job-table.png) are these two.
+    shot_from(page, ".ecs-console", shot.folder / "console.png")
+    page.locator("button.ecs-submit:not([disabled])").click()
+    page.locator("button.ecs-confirm-submit").get_by_text("Reinstall 1 server").wait_for()
+    page.locator(".ecs-confirm-count input").fill("1")
+    page.locator(".ecs-confirm-count input").press("Enter")
+    page.locator("button.ecs-confirm-submit:not([disabled])").click()
+    shot("voila-submitted")
+    page.locator(".ecs-progress").get_by_text("elapsed").first.wait_for()
+    # Both outcome panels (the console's step 5 and the runbook's outcome cell) fill in.
+    page.locator(".ecs-outcome").get_by_text("Finished.").first.wait_for(timeout=120_000)
+    assert page.locator(".ecs-outcome", has_text="Finished.").count() == 2
+    page.locator(".ecs-outcome").get_by_text("every server was reinstalled").first.wait_for()
+    with page.expect_download() as download:
+        page.locator(".ecs-outcome-download a").first.click()
+    assert ",SUCCESS," in Path(download.value.path()).read_text()
+    assert "Error displaying widget" not in page.inner_text("body")
+    shot("voila-finished")
+    shot_from(page, ".ecs-console .ecs-jobs", shot.folder / "job-table.png")

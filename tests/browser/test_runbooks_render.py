@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.lab import Lab, assert_no_widget_errors, open_notebook, run_to_the_end
+from support.lab import (
+    Lab,
+    assert_no_widget_errors,
+    assert_nothing_clipped,
+    open_notebook,
+    run_to_the_end,
+)
 
 NOTEBOOKS = sorted(
     p.name for p in (Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb")
@@ -23,6 +29,9 @@ def test_runbook_runs_in_jupyterlab(page: Any, lab: Lab, name: str) -> None:
     assert_no_widget_errors(page)
     assert page.locator(".jp-OutputArea-output", has_text="Traceback").count() == 0
     page.shots("ran-to-the-end")
+    for width in (1600, 900):  # no label, button or header cut; form and preview apart
+        assert_nothing_clipped(page, width)
+        page.shots(f"at-{width}px")
 
 
 @pytest.mark.timeout(300)
@@ -37,6 +46,7 @@ def test_runbook_renders_in_notebook_7(page: Any, lab: Lab) -> None:
     page.locator(".ecs-console").wait_for(timeout=120_000)
     page.locator(".ecs-target-banner").get_by_text("SIMULATOR").wait_for()
     assert_no_widget_errors(page)
+    assert_nothing_clipped(page, 900)
     page.shots("notebook-7")
 
 
@@ -59,4 +69,5 @@ def test_runbook_renders_in_voila(page: Any, voila: str, name: str) -> None:
     )
     assert "Error displaying widget" not in page.inner_text("body")
     assert "Traceback" not in page.inner_text("body")
+    assert_nothing_clipped(page, 900)
     page.shots("voila")

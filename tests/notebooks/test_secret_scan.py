@@ -22,6 +22,7 @@ TYPE_AND_SUBMIT = """
 import os
 ui.form.login.value = "password"
 ui.form.adminpass.box.value = os.environ["SCAN_TYPED_PASSWORD"]
+ui.form.adminpass_repeat.box.value = os.environ["SCAN_TYPED_PASSWORD"]
 ui.picker.select_all_matching()
 plan = ui.plan()
 ui.confirm.count.value = str(plan.count)

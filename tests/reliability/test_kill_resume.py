@@ -4,6 +4,7 @@ no job lost, no server reinstalled twice (judged by the simulator's ground truth
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from ecs_notebook.simulator import Simulator
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "ecs_notebook.cli"]
+WAITING = ("PLANNED", "SUBMITTING")  # not sent yet, or no answer yet
 
 
 @pytest.mark.timeout(180)
@@ -57,9 +59,16 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert first.stdout is not None
-        for _ in range(30):  # one line per accepted POST; pytest-timeout guards a hang
-            assert first.stdout.readline().strip(), "the run ended early"
+        assert first.stderr is not None
+        # stdout holds data only (at the end); progress lines on stderr give the counts.
+        accepted = 0
+        while accepted < 30:  # pytest-timeout guards a hang
+            line = first.stderr.readline()
+            assert line, "the run ended early"
+            if line.startswith("progress:"):
+                counts = dict(re.findall(r"([A-Z_]+) ([\d,]+)", line))
+                waiting = sum(int(counts.get(s, "0").replace(",", "")) for s in WAITING)
+                accepted = 120 - waiting
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)  # reaps it and closes its pipes
         assert first.returncode == -signal.SIGKILL

@@ -89,3 +89,72 @@ def run_to_the_end(page: Any, timeout: float = 180_000) -> None:
     """Run every cell and wait until none is running."""
     run_all(page)
     wait_idle(page, timeout)
+
+
+#: Elements whose own text must be whole: labels, buttons, table headers, toggle buttons,
+#: the picker's cells (text wider than its box, shown or hidden, is cut or overlaps).
+CLIPPED_JS = r"""
+() => {
+  const out = [];
+  const root = document.querySelectorAll(
+    '.jp-OutputArea-output, .jp-RenderedHTMLCommon, #rendered_cells, .voila-cell');
+  const seen = new Set();
+  for (const area of root) {
+    for (const el of area.querySelectorAll(
+        'button, label, .widget-label, .widget-label-basic, th, .widget-toggle-button,' +
+        ' .widget-html-content b, .jupyter-button, .ecs-chip, .ecs-prow span')) {
+      if (seen.has(el)) continue;
+      seen.add(el);
+      const text = (el.innerText || '').trim();
+      if (!text) continue;
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || el.offsetParent === null) continue;
+      if (style.overflowX === 'auto' || style.overflowX === 'scroll') continue;
+      // Text cut inside its own box (ellipsis or hidden overflow) ...
+      if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+        out.push({text, why: 'cut', scroll: el.scrollWidth, client: el.clientWidth});
+        continue;
+      }
+      // ... or hanging out of an ancestor that hides its overflow (not a scroll box).
+      const box = el.getBoundingClientRect();
+      for (let p = el.parentElement; p && p !== area.parentElement; p = p.parentElement) {
+        const ps = getComputedStyle(p);
+        if (ps.overflowX === 'auto' || ps.overflowX === 'scroll') break;
+        if (ps.overflowX === 'hidden' || ps.overflowX === 'clip') {
+          const pb = p.getBoundingClientRect();
+          if (box.right > pb.right + 1 || box.left < pb.left - 1) {
+            out.push({text, why: 'hidden by ' + p.className, right: box.right, edge: pb.right});
+          }
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+"""
+
+#: Pairs of side-by-side boxes that must not overlap.
+OVERLAP_JS = r"""
+() => {
+  const out = [];
+  const form = document.querySelector('.ecs-form');
+  const preview = document.querySelector('.ecs-preview');
+  if (form && preview) {
+    const a = form.getBoundingClientRect(), b = preview.getBoundingClientRect();
+    const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    if (overlap) out.push({form: [a.left, a.right], preview: [b.left, b.right]});
+  }
+  return out;
+}
+"""
+
+
+def assert_nothing_clipped(page: Any, width: int) -> None:
+    """At ``width`` px: no label, button or header text cut, form and preview apart."""
+    page.set_viewport_size({"width": width, "height": 1000})
+    # Two animation frames: the browser has laid the page out again at the new width.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    clipped = page.evaluate(CLIPPED_JS)
+    assert clipped == [], f"clipped at {width} px: {clipped[:10]}"
+    assert page.evaluate(OVERLAP_JS) == [], f"form and preview overlap at {width} px"

@@ -34,7 +34,7 @@ def test_the_panel_says_what_will_happen_to_how_many_servers(
     panel, count = planned(sim, client, tmp_path)
     assert count == 11
     assert "reinstalls the OS of 11 servers and wipes their system disks" in panel.summary.value
-    assert "1 skipped" in panel.summary.value and "locked" in panel.summary.value
+    assert "1 server skipped" in panel.summary.value and "locked" in panel.summary.value
     assert panel.submit_button.disabled  # nothing typed yet
     assert panel.submit_button.description == "Reinstall 11 servers"
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import json
+import re
 from pathlib import Path
 
 from ipywidgets import Widget
@@ -29,6 +33,7 @@ def test_password_reinstall_end_to_end_without_leaking_the_password(
     form = ui.form
     form.login.value = LOGIN_PASSWORD
     send_from_browser(form.adminpass.box, value=PASSWORD)
+    send_from_browser(form.adminpass_repeat.box, value=PASSWORD)
     send_from_browser(form.user_data, value="#cloud-config\nruncmd: [touch /ok]\n")
     assert form.sendable and not form.submit_button.disabled
     assert "&quot;adminpass&quot;: &quot;********&quot;" in ui.preview.body.value
@@ -64,7 +69,7 @@ def test_planning_needs_a_selection_and_a_valid_request(
     client: SyncEcsClient, tmp_path: Path
 ) -> None:
     ui = Console(client, journal=tmp_path / "one.jsonl")
-    assert ui.form.submit_button.disabled
+    assert ui.form.keyname.value == "KeyPair-demo"  # the simulator's only key pair
     ui.form.login.value = LOGIN_PASSWORD
     ui.form.set_password("Abcd@1234xyz")
     assert ui.plan() is None
@@ -87,6 +92,16 @@ def test_simulator_console_runs_a_key_pair_reinstall_headless(tmp_path: Path) ->
     assert ui.confirm.submit()
     summary = ui.wait(60)
     assert summary.succeeded == plan.count == posts(ui.simulator)
+    # The outcome panel filled in by itself, with a CSV download of every row.
+    assert ui.outcome.summary is not None and ui.outcome.summary.succeeded == plan.count
+    link = ui.outcome.download.value
+    encoded = re.search(r"base64,([A-Za-z0-9+/=]+)", link)
+    assert encoded is not None
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded.group(1)).decode())))
+    assert len(rows) == plan.count + len(plan.skipped)
+    assert {r["status"] for r in rows if r["status"] != "SKIPPED"} == {"SUCCESS"}
+    assert all(float(r["duration_s"]) > 0 for r in rows if r["status"] == "SUCCESS")
+    assert f"{len(rows)} of {len(rows)} finished · elapsed" in ui.table.progress_view.value
 
 
 def test_a_staged_run_in_the_console_halts_on_its_canary_and_continues(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ from ecs_notebook.model import ReinstallRequest, ValidationError
 from ecs_notebook.model.servers import Keypair
 from ecs_notebook.simulator import Simulator
 from ecs_notebook.widgets import ReinstallForm
-from ecs_notebook.widgets.form import LOGIN_NONE, LOGIN_PASSWORD
+from ecs_notebook.widgets.form import (
+    LOGIN_NONE,
+    LOGIN_PASSWORD,
+    PASSWORD_NOT_REPEATED,
+    PASSWORDS_DIFFER,
+)
 from ecs_notebook.widgets.testing import CommRecorder, send_from_browser, upload_from_browser
 
 USER_ID = "0123456789abcdef0123456789abcdef"
@@ -64,8 +69,51 @@ def test_password_problems_show_under_the_password_box() -> None:
     assert "8 to 26 characters" in shown(form)["adminpass"]
     assert form.submit_button.disabled
     send_from_browser(form.adminpass.box, value="Better-Pass-2024")
+    assert PASSWORD_NOT_REPEATED in shown(form)["adminpass"]
+    assert form.submit_button.disabled
+    send_from_browser(form.adminpass_repeat.box, value="Better-Pass-2024")
     assert "adminpass" not in shown(form)
     assert not form.submit_button.disabled
+
+
+def test_the_password_must_be_typed_twice_alike() -> None:
+    form = ReinstallForm()
+    form.login.value = LOGIN_PASSWORD
+    send_from_browser(form.adminpass.box, value="Better-Pass-2024")
+    send_from_browser(form.adminpass_repeat.box, value="Better-Pass-2025")  # a typo
+    assert PASSWORDS_DIFFER in shown(form)["adminpass"]
+    assert form.submit_button.disabled
+    with pytest.raises(ValidationError, match="passwords differ"):
+        form.submit()
+    send_from_browser(form.adminpass_repeat.box, value="Better-Pass-2024")  # no Enter needed
+    assert "adminpass" not in shown(form) and not form.submit_button.disabled
+    send_from_browser(form.adminpass.box, value="Other-Pass-2024")  # first box changed again
+    assert PASSWORDS_DIFFER in shown(form)["adminpass"]
+
+
+def test_a_fresh_form_shows_no_error_until_a_field_is_touched() -> None:
+    form = ReinstallForm(keypairs=[Keypair("ops-key"), Keypair("dev-key")])
+    assert form.submit_button.disabled  # a key pair is required
+    assert "ecs-err" not in "".join(a.value for a in form.problem_areas.values())
+    assert "still needed: user data" in form.todo.value  # no login chosen yet
+    form.encrypt.value = True  # touched: its own problem shows at once, in red
+    assert "ecs-err" in form.problem_areas["__system__cmkid"].value or "ecs-err" in (
+        form.problem_areas["__system__encrypted"].value
+    )
+    with pytest.raises(ValidationError):
+        form.submit()  # a submit attempt shows every problem, touched or not
+    assert "ecs-err" in form.problem_areas["user_data"].value and form.todo.value == ""
+
+
+def test_the_only_key_pair_is_preselected() -> None:
+    form = ReinstallForm(keypairs=[Keypair("ops-key", user_id=USER_ID)])
+    assert form.keyname.value == "ops-key" and form.userid.value == USER_ID
+    assert form.sendable and not form.submit_button.disabled
+
+
+def test_two_key_pairs_are_not_preselected() -> None:
+    form = ReinstallForm(keypairs=[Keypair("a", user_id=USER_ID), Keypair("b", user_id=USER_ID)])
+    assert form.keyname.value == ""
 
 
 def test_choosing_a_key_pair_fills_its_user_id(sim: Simulator, client: SyncEcsClient) -> None:
@@ -77,7 +125,9 @@ def test_choosing_a_key_pair_fills_its_user_id(sim: Simulator, client: SyncEcsCl
 
 
 def test_submit_hands_over_a_valid_request_and_refuses_an_invalid_one() -> None:
-    form = ReinstallForm(keypairs=[Keypair("ops-key", user_id=USER_ID)])
+    form = ReinstallForm(
+        keypairs=[Keypair("ops-key", user_id=USER_ID), Keypair("dev-key", user_id=USER_ID)]
+    )
     got: list[ReinstallRequest] = []
     form.on_submit(got.append)
     form.submit_button.click()  # disabled in the browser; code clicks are guarded too

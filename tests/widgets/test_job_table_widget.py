@@ -12,7 +12,7 @@ from support.sim import FAST, keypair_request
 from ecs_notebook.client import SyncEcsClient
 from ecs_notebook.fleet import FleetRun, JobBook, JobRecord
 from ecs_notebook.simulator import Simulator
-from ecs_notebook.widgets import JobTable, Timeline
+from ecs_notebook.widgets import FleetPicture, JobTable
 from ecs_notebook.widgets.testing import CommRecorder, send_from_browser
 
 BUDGET = 50 * 1024
@@ -47,7 +47,8 @@ def test_job_table_reaches_success_against_the_simulator_and_stops_refreshing(
     assert not table.refreshing and table.refreshes > 1
     assert table.table.value.count('<tr class="s-SUCCESS">') == 12
     assert "SUCCESS 12" in table.counts.value and "finished" in table.state.value
-    assert "<polygon" in table.timeline_view.value
+    assert table.picture.draws >= 1 and table.picture.series()["SUCCESS"][-1] == 12
+    assert "12 of 12 finished" in table.progress_view.value
     mark = recorder.mark()
     run.book.update(plan.targets[0].id, note="touched after the end")
     run.book.notify()
@@ -59,7 +60,8 @@ def test_a_refresh_with_10000_rows_and_100_changes_sends_under_50_kb(
     recorder: CommRecorder, sort: str, descending: bool
 ) -> None:
     book = big_book(10_000)
-    table = JobTable(book, timeline_every=0)  # redraw the timeline every time: worst case
+    # Redraw the picture every time (worst case); no ticker thread during the measurement.
+    table = JobTable(book, picture_every=0, tick_every=None)
     table.sort.value = sort
     table.descending.value = descending
     rng = random.Random(3)
@@ -78,7 +80,7 @@ def test_a_refresh_with_10000_rows_and_100_changes_sends_under_50_kb(
 
 def test_changes_off_the_page_send_only_counts(recorder: CommRecorder) -> None:
     book = big_book(2_000)
-    table = JobTable(book, timeline_every=3600)
+    table = JobTable(book, picture_every=3600, tick_every=None)
     shown = set(table.visible_keys())
     key = next(r.key for r in book.records()[1000:] if r.key not in shown)
     mark = recorder.mark()
@@ -153,15 +155,31 @@ def test_a_display_error_never_reaches_the_run(monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(table.error, RuntimeError) and "boom" in table.state.value
 
 
-def test_timeline_stays_small_however_long_the_run() -> None:
-    timeline = Timeline()
+def test_picture_stays_small_however_long_the_run(recorder: CommRecorder) -> None:
+    picture = FleetPicture()
     for t in range(5_000):
         done = min(10_000, t * 3)
-        timeline.add(t * 0.25, {"SUCCESS": done, "RUNNING": 100, "PLANNED": 10_000 - done})
-    svg = timeline.render()
-    assert len(timeline.samples) <= 4 * timeline.max_points
-    assert svg.count("<polygon") == 3 and len(svg) < 4_000
-    assert "1250 s" in svg or "1249 s" in svg
+        picture.add(t * 0.25, {"SUCCESS": done, "RUNNING": 100, "PLANNED": 10_000 - done})
+    mark = recorder.mark()
+    picture.draw(now=1300.0)
+    sent = recorder.bytes_since(mark)
+    assert len(picture.history.samples) <= 4 * picture.history.max_points
+    assert 0 < sent < 5_000  # one update of the picture, whatever the fleet's size
+    assert picture.x_scale.max == 1300.0  # the time axis reaches "now", past the last sample
+    series = picture.series()
+    assert list(series) == ["SUCCESS", "RUNNING", "PLANNED"]  # legend, bottom band first
+    assert series["SUCCESS"][-1] == 10_000 and series["RUNNING"][-1] == 100
+    assert series["PLANNED"][0] == 10_000 and series["SUCCESS"][0] == 0
+
+
+def test_picture_draws_marks_for_waves(recorder: CommRecorder) -> None:
+    picture = FleetPicture()
+    picture.add(0.0, {"PLANNED": 4})
+    picture.add(10.0, {"PLANNED": 2, "RUNNING": 2})
+    picture.mark(5.0, "wave 2")
+    picture.draw(now=12.0)
+    assert list(picture.rule_labels.text) == ["wave 2"]
+    assert picture.rules.x.ravel().tolist() == [5.0, 5.0]
 
 
 def test_rows_added_after_attaching_keep_the_book_order() -> None:

@@ -42,6 +42,7 @@ def test_preview_follows_the_form_as_the_user_types() -> None:
     form.login.value = LOGIN_PASSWORD
     assert "no body while errors remain" in pane.body.value
     send_from_browser(form.adminpass.box, value="Abcd@1234xyz")
+    send_from_browser(form.adminpass_repeat.box, value="Abcd@1234xyz")
     assert "&quot;adminpass&quot;: &quot;********&quot;" in pane.body.value
     assert "{server_id}" in pane.url.value and "{project_id}" in pane.url.value
     form.mode.value = False

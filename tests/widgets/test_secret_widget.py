@@ -60,6 +60,7 @@ def test_form_never_shows_the_password_anywhere(recorder: CommRecorder) -> None:
     form = ReinstallForm(region="tr-central-201")
     form.login.value = LOGIN_PASSWORD
     send_from_browser(form.adminpass.box, value=PASSWORD)
+    send_from_browser(form.adminpass_repeat.box, value=PASSWORD)
     send_from_browser(form.user_data, value=f"#cloud-config\npassword: {PASSWORD[:3]}\n")
     assert form.request.adminpass == Secret(PASSWORD)
     assert PASSWORD not in everything_visible(recorder, form, form.request)

@@ -1,0 +1,158 @@
+"""Progress on stderr while the CLI waits: a live tqdm bar on a terminal, plain lines elsewhere.
+
+On a terminal: a bar of finished servers (or jobs) with the counts per status, elapsed time
+and an ETA, redrawn about once a second. When stderr is not a terminal (a log, CI): one
+plain line whenever the counts change, and at least every 30 s while nothing changes.
+Never on stdout, which holds data only.
+
+:func:`follow_book` feeds a fleet run's :class:`JobBook` to a :class:`ProgressReporter`;
+``job --wait`` calls :meth:`ProgressReporter.update` after each round of polls.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Final
+
+from tqdm import tqdm
+
+from ..fleet import BookChange, JobBook
+from ..fleet.progress import RunProgress, book_progress, clock_text
+
+#: Seconds between plain lines while nothing changes (stderr not a terminal).
+QUIET_EVERY: Final = 30.0
+#: Seconds between redraws of the live bar (a terminal).
+BAR_EVERY: Final = 1.0
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """``"SUCCESS 3, RUNNING 2"`` (statuses with no rows left out)."""
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items() if v)
+
+
+class ProgressReporter:
+    """Show how many of ``total`` are finished, with counts per status, elapsed and ETA.
+
+    ``tty`` (default: ``stream.isatty()``) picks the live bar or the plain lines; ``every``
+    is the longest silence between plain lines. :meth:`close` stops the ticker and ends the
+    bar's line; use it as a context manager.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        what: str = "servers",
+        stream: IO[str] | None = None,
+        tty: bool | None = None,
+        every: float = QUIET_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream: IO[str] = stream if stream is not None else sys.stderr
+        self.tty = _isatty(self.stream) if tty is None else tty
+        self.what = what
+        self.every = every
+        self.clock = clock
+        self.lines = 0
+        self._lock = threading.Lock()
+        self._started = clock()
+        self._last_line_at = self._started
+        self._last_counts: dict[str, int] | None = None
+        self._last: RunProgress | None = None
+        self._stop = threading.Event()
+        self._bar: Any = None
+        if self.tty:
+            self._bar = tqdm(
+                total=total,
+                file=self.stream,
+                unit=what.rstrip("s") or what,
+                dynamic_ncols=True,
+                leave=True,
+                bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                "[{elapsed}<{remaining}] {postfix}",
+            )
+        self._ticker = threading.Thread(target=self._tick_loop, name="cli-progress", daemon=True)
+        self._ticker.start()
+
+    def update(self, progress: RunProgress) -> None:
+        """Show ``progress`` (the bar moves; a plain line only when the counts changed)."""
+        with self._lock:
+            self._last = progress
+            if self._bar is not None:
+                if self._bar.total != progress.total:
+                    self._bar.total = progress.total
+                self._bar.n = progress.finished
+                self._bar.set_postfix_str(self._postfix(progress), refresh=False)
+                self._bar.refresh()
+            elif progress.counts != self._last_counts:
+                self._line(progress)
+
+    def tick(self) -> None:
+        """What the ticker does: redraw the bar, or repeat the line after ``every`` quiet s."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.refresh()
+            elif self._last is not None and self.clock() - self._last_line_at >= self.every:
+                self._line(self._last)
+
+    def close(self) -> None:
+        """Stop the ticker; end the bar (or print the last line if it changed)."""
+        self._stop.set()
+        self._ticker.join()
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+    def __enter__(self) -> ProgressReporter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _postfix(self, p: RunProgress) -> str:
+        eta = "" if p.eta is None or p.done else f" · ETA {clock_text(p.eta)}"
+        return f"{counts_text(p.counts)}{eta}"
+
+    def _line(self, p: RunProgress) -> None:
+        elapsed = clock_text(self.clock() - self._started)
+        eta = "" if p.eta is None or p.done else f" · ETA {clock_text(p.eta)}"
+        text = (
+            f"progress: {p.finished:,}/{p.total:,} {self.what} finished · "
+            f"{counts_text(p.counts)} · elapsed {elapsed}{eta}"
+        )
+        try:
+            print(text, file=self.stream, flush=True)
+        except (BrokenPipeError, ValueError):
+            return
+        self.lines += 1
+        self._last_counts = dict(p.counts)
+        self._last_line_at = self.clock()
+
+    def _tick_loop(self) -> None:
+        interval = BAR_EVERY if self.tty else min(self.every, BAR_EVERY)
+        while not self._stop.wait(interval):
+            self.tick()
+
+
+def follow_book(book: JobBook, reporter: ProgressReporter) -> Callable[[], None]:
+    """Report ``book``'s progress at each change notice; returns the unsubscribe function."""
+
+    def show(_change: BookChange | None) -> None:
+        reporter.update(book_progress(book))
+
+    unsubscribe = book.subscribe(show)
+    show(None)
+    return unsubscribe
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
