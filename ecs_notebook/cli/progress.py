@@ -71,8 +71,10 @@ class ProgressReporter:
                 unit=what.rstrip("s") or what,
                 dynamic_ncols=True,
                 leave=True,
+                # tqdm writes the postfix as ", counts": inside the brackets it reads
+                # "[00:28<00:05, SUCCESS 20, RUNNING 9]".
                 bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                "[{elapsed}<{remaining}] {postfix}",
+                "[{elapsed}<{remaining}{postfix}]",
             )
         self._ticker = threading.Thread(target=self._tick_loop, name="cli-progress", daemon=True)
         self._ticker.start()

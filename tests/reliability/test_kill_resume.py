@@ -4,20 +4,19 @@ no job lost, no server reinstalled twice (judged by the simulator's ground truth
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.progress import wait_until_sent
 
 from ecs_notebook.fleet import replay
 from ecs_notebook.simulator import Simulator
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "ecs_notebook.cli"]
-WAITING = ("PLANNED", "SUBMITTING")  # not sent yet, or no answer yet
 
 
 @pytest.mark.timeout(180)
@@ -59,16 +58,7 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert first.stderr is not None
-        # stdout holds data only (at the end); progress lines on stderr give the counts.
-        accepted = 0
-        while accepted < 30:  # pytest-timeout guards a hang
-            line = first.stderr.readline()
-            assert line, "the run ended early"
-            if line.startswith("progress:"):
-                counts = dict(re.findall(r"([A-Z_]+) ([\d,]+)", line))
-                waiting = sum(int(counts.get(s, "0").replace(",", "")) for s in WAITING)
-                accepted = 120 - waiting
+        wait_until_sent(first, 30)  # progress lines on stderr (stdout holds data only)
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)  # reaps it and closes its pipes
         assert first.returncode == -signal.SIGKILL

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.progress import wait_until_sent
 
 from ecs_notebook.fleet import replay
 from ecs_notebook.simulator import Simulator
@@ -79,13 +80,6 @@ def start(cmd: list[str], env: dict[str, str], stdin: str | None = None) -> subp
     return proc
 
 
-def read_jobs(proc: subprocess.Popen[str], n: int) -> None:
-    """Block until the process has printed ``n`` job lines (one per accepted POST)."""
-    assert proc.stdout is not None
-    for _ in range(n):
-        assert proc.stdout.readline().strip(), "the run ended early"
-
-
 def resume(
     journal: Path, env: dict[str, str], *extra: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
@@ -115,7 +109,7 @@ def test_ctrl_c_pauses_and_resume_finishes(
     journal = tmp_path / "run.jsonl"
     password = "Pause@Resume42"
     first = start(reinstall(base_url, journal, "--password-stdin"), env, stdin=password + "\n")
-    read_jobs(first, 5)
+    wait_until_sent(first, 5)
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=60)
     assert first.returncode == 130, err
