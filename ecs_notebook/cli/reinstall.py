@@ -33,7 +33,8 @@ from ..fleet import (
 )
 from ..fleet.binding import PasswordRequiredError, check_target
 from ..fleet.export import export_records, to_csv_text
-from ..fleet.lifecycle import EXIT_NOT_ALL, EXIT_OK, EXIT_PAUSED, EXIT_REFUSED
+from ..fleet.lifecycle import EXIT_HALTED, EXIT_NOT_ALL, EXIT_OK, EXIT_PAUSED, EXIT_REFUSED
+from ..fleet.rollout import Rollout
 from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
 from ..model.problems import Problem
 from ..secrets import Secret
@@ -52,6 +53,7 @@ from .common import (
 from .common import check_target as check_target_options
 from .output import add_output_options, emit, emit_document
 from .progress import ProgressReporter, follow_book
+from .rollout_args import add_rollout_arguments, rollout_from_args
 
 T = TypeVar("T")
 NO_MODE = "none"  # --mode none: send no mode
@@ -115,6 +117,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--expect", type=positive_int, metavar="N", help="confirm: N servers will be reinstalled"
     )
+    add_rollout_arguments(p)
     _add_run_options(p)
     add_output_options(p)
     add_target(p)
@@ -135,6 +138,12 @@ def add_parsers(sub: Any) -> None:
         "--password-stdin", action="store_true", help="admin password, to submit what is left"
     )
     p.add_argument("--no-submit", action="store_true", help="only track; send nothing new")
+    p.add_argument(
+        "--proceed",
+        action="store_true",
+        help="a staged run that halted: go on with a fresh error budget for what is left "
+        "(plain resume after a halt only tracks)",
+    )
     _add_run_options(p, journal=False)
     add_output_options(p)
     add_target(p)
@@ -161,6 +170,11 @@ def _add_run_options(p: argparse.ArgumentParser, *, journal: bool = True) -> Non
     run.add_argument("--no-wait", action="store_true", help="exit once everything is submitted")
     run.add_argument(
         "--csv", metavar="PATH", help="write the final job table to a CSV file (durations in s)"
+    )
+    run.add_argument(
+        "--held-file",
+        metavar="PATH",
+        help="if the run halts, write the held server ids here (one per line, for --from-file)",
     )
 
 
@@ -238,9 +252,14 @@ def reinstall(args: argparse.Namespace) -> int:
         raise UsageError(f"--name-regex: {exc}") from None
     if args.csv:
         check_writable(args.csv, "--csv")
+    if args.held_file:
+        check_writable(args.held_file, "--held-file")
     if args.dry_run:
         check_target_options(args)  # what a real run would refuse, a dry run refuses too
         return _dry_run(args, request, ids, criteria if selecting else None)
+    rollout = rollout_from_args(args)
+    if rollout.pause_between_waves and not _has_terminal():
+        raise UsageError("--pause-between-waves asks on the terminal, and there is none")
     explicit = bool(args.server_ids) and not selecting and not args.from_file
     if args.yes and not explicit and args.expect is None:
         raise UsageError("servers were selected, not named: confirm with --expect N")
@@ -252,7 +271,9 @@ def reinstall(args: argparse.Namespace) -> int:
     try:
         with _refusals():
             run.acquire()  # a second owner is refused before planning; nothing is sent
-            return _plan_and_run(args, run, request, ids, criteria if selecting else None, explicit)
+            return _plan_and_run(
+                args, run, request, ids, criteria if selecting else None, explicit, rollout
+            )
     finally:
         run.close()
 
@@ -264,6 +285,7 @@ def _plan_and_run(
     ids: Sequence[str],
     criteria: ServerFilter | None,
     explicit: bool,
+    rollout: Rollout,
 ) -> int:
     servers = run.servers_by_id(ids) if ids else None
     plan = run.plan(
@@ -276,11 +298,13 @@ def _plan_and_run(
     if plan.count == 0:
         print("nothing to reinstall", file=sys.stderr)
         return EXIT_NOT_ALL
+    print(f"staging: {rollout.describe(plan.count)}", file=sys.stderr)
+    print(f"error budget: {rollout.describe_budget(plan.count)}", file=sys.stderr)
     expected = _confirmation(args, plan, explicit)
     if expected is None:
         print("not confirmed; nothing was sent", file=sys.stderr)
         return EXIT_REFUSED
-    run.start(plan.confirm(expected), request)
+    run.start(plan.confirm(expected), request, rollout=rollout)
     print(f"journal: {run.journal_path}", file=sys.stderr)
     return _follow(run, args)
 
@@ -364,8 +388,21 @@ def _dry_run(
 
 def _new_run(args: argparse.Namespace, client: EcsClient, path: Path) -> FleetRun:
     return FleetRun(
-        client, path, concurrency=args.concurrency, schedule=_schedule(args), on_notice=_notice
+        client,
+        path,
+        concurrency=args.concurrency,
+        schedule=_schedule(args),
+        on_notice=_notice,
+        health_interval=_schedule(args).first,
     )
+
+
+def _has_terminal() -> bool:
+    try:
+        with open("/dev/tty"):
+            return True
+    except OSError:
+        return False
 
 
 def _notice(text: str) -> None:
@@ -425,7 +462,10 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
                     run.stop()
                     summary = run.wait()
                 else:
-                    summary = _until_interrupted(run.wait)
+                    answer = _until_interrupted(_approving(run))
+                    if not isinstance(answer, Summary):
+                        return _paused(run)  # the operator said no to the next wave
+                    summary = answer
             finally:
                 unsubscribe()
     except KeyboardInterrupt:
@@ -436,9 +476,66 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     _print_summary(run, summary, args)
+    _print_waves(run, args)
     if args.csv:
         Path(args.csv).write_text(to_csv_text(run.book.snapshot()), encoding="utf-8")
+    if run.halted is not None:
+        return EXIT_HALTED
     return EXIT_OK if args.no_wait or summary.all_reinstalled else EXIT_NOT_ALL
+
+
+def _approving(run: FleetRun) -> Callable[[float], Summary | bool | None]:
+    """``run.wait`` in slices that also asks before each wave (``--pause-between-waves``):
+    ``None`` when the operator says no (``False``: not yet)."""
+    asked: set[int] = set()
+
+    def wait(timeout: float) -> Summary | bool | None:
+        view = run.rollout_view()
+        if run.awaiting_approval and view is not None and view.wave not in asked:
+            asked.add(view.wave)
+            if not _ask_next_wave(view.wave, view.waves):
+                return None
+            run.proceed()
+        return run.wait(timeout)
+
+    return wait
+
+
+def _ask_next_wave(done: int, waves: Sequence[Any]) -> bool:
+    last = waves[done - 1]
+    print(f"wave {done} of {len(waves)}: {last.line()}", file=sys.stderr)
+    print(f"start wave {done + 1} of {len(waves)}? [y/N] ", end="", file=sys.stderr, flush=True)
+    with open("/dev/tty") as tty:
+        return tty.readline().strip().lower() in ("y", "yes")
+
+
+def _print_waves(run: FleetRun, args: argparse.Namespace) -> None:
+    """One line per wave (sent, succeeded, unhealthy, failed, held), the halt, the held."""
+    view = run.rollout_view()
+    if view is None:
+        return
+    if len(view.waves) > 1 or view.budget is not None:
+        for wave in view.waves:
+            print(f"wave {wave.number} of {len(view.waves)}: {wave.line()}", file=sys.stderr)
+    if view.halt is None:
+        return
+    print(view.halt.reason, file=sys.stderr)
+    held = [sid for sid in view.held if run.book.status_of(sid) == "HELD"]
+    if not held:
+        return
+    if args.held_file:
+        Path(args.held_file).write_text("".join(f"{sid}\n" for sid in held), encoding="utf-8")
+        print(f"held servers ({len(held)}) written to {args.held_file}", file=sys.stderr)
+    else:
+        print(
+            f"held servers: {len(held)}; write them with --held-file PATH (one id per line, "
+            "for a new run with --from-file)",
+            file=sys.stderr,
+        )
+    print(
+        f"go on with a fresh budget: {resume_command(run.journal.current_path)} --proceed",
+        file=sys.stderr,
+    )
 
 
 def _until_interrupted(wait: Callable[[float], T]) -> T:
@@ -511,6 +608,8 @@ def resume(args: argparse.Namespace) -> int:
     adminpass = _read_password(sys.stdin) if args.password_stdin else None
     if args.csv:
         check_writable(args.csv, "--csv")
+    if args.held_file:
+        check_writable(args.held_file, "--held-file")
     client = connect(args, args.rate_limit)
     try:
         with _refusals():
@@ -519,7 +618,9 @@ def resume(args: argparse.Namespace) -> int:
                 journal,
                 adminpass=adminpass,
                 submit_remaining=not args.no_submit,
+                proceed=args.proceed,
                 schedule=_schedule(args),
+                health_interval=_schedule(args).first,
                 concurrency=args.concurrency,
                 on_notice=_notice,
             )

@@ -75,6 +75,14 @@ class JobBook:
         self._listeners: list[Listener] = []
         self._version = 0
         self._snapshot: pd.DataFrame | None = None
+        #: Called (under the book's lock, on the owner's thread) with a row that has just
+        #: moved to a final status: how a staged run learns each outcome as it happens.
+        self.on_final: Callable[[JobRecord], None] | None = None
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The book's lock: hold it to read state kept in step with the rows."""
+        return self._lock
 
     # -- writing (the owner's thread) ------------------------------------------------------
 
@@ -91,8 +99,12 @@ class JobBook:
         of :mod:`.transitions` allows (``TransitionError`` if not). The engine changes a
         row's status only through here."""
         with self._lock:
-            check(self._records[key].status, status, key)
-            return self.update(key, status=status, **changes)
+            before = self._records[key].status
+            check(before, status, key)
+            record = self.update(key, status=status, **changes)
+            if before != status and record.finished and self.on_final is not None:
+                self.on_final(record)
+            return record
 
     def update(self, key: str, **changes: Any) -> JobRecord:
         """Change fields of one row and mark it changed (only when a value really changed).
@@ -115,10 +127,11 @@ class JobBook:
         self._dirty.add(key)
         self._snapshot = None
 
-    def notify(self) -> BookChange | None:
-        """Tell listeners which rows changed since the last notice (none: no call)."""
+    def notify(self, *, always: bool = False) -> BookChange | None:
+        """Tell listeners which rows changed since the last notice (none: no call, unless
+        ``always``: state kept beside the rows changed, such as a staged run's step)."""
         with self._lock:
-            if not self._dirty:
+            if not self._dirty and not always:
                 return None
             self._version += 1
             change = BookChange(frozenset(self._dirty), self._version)

@@ -41,7 +41,9 @@ from .records import (
     RUNNING,
     SKIPPED,
     SUBMITTING,
+    SUCCESS,
     UNCONFIRMED,
+    UNHEALTHY,
     UNKNOWN,
     JobRecord,
     Observation,
@@ -309,6 +311,13 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, item
 
 
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every record of a journal, in order (a torn last line left out): what
+    :meth:`~.rollout_state.RolloutState.replay` reads. Damage raises like :func:`replay`."""
+    path = Path(path)
+    return [item for _, item in _lines(path) if item["t"] != "torn"]
+
+
 def _attempt_matches(record: JobRecord, item: dict[str, Any]) -> bool:
     attempt = item.get("attempt")
     return attempt is None or attempt == record.attempts
@@ -407,6 +416,10 @@ def _apply(record: JobRecord, kind: str, item: dict[str, Any]) -> None:
     elif kind == "changed":
         if _move(record, CHANGED):
             record.note = item.get("note")
+    elif kind == "health":
+        # A staged run's health check after the job's SUCCESS (VERIFYING -> verdict).
+        if _move(record, SUCCESS if item.get("healthy") else UNHEALTHY) and item.get("seen"):
+            record.note = str(item.get("seen"))
     elif kind == "job":
         status = str(item.get("status") or record.status)
         if record.status in (PLANNED, SUBMITTING) or not _move(record, status):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_JOURNAL_DIR: Final = Path("ecs-notebook-runs")
 
 #: The exit statuses of every ``ecs-notebook`` command, defined once (``--help``, README).
+#: When several apply: 130, then 3, then 1, then 0.
 EXIT_OK: Final = 0  # every planned server reinstalled (a query: answered)
 EXIT_NOT_ALL: Final = 1  # the run ended; some servers were not reinstalled (each with its reason)
 EXIT_REFUSED: Final = 2  # refused before sending anything
@@ -34,7 +35,8 @@ EXIT_CODES: Final = {
     "reason (a failed job, a refusal, a network failure, an outcome that needs checking)",
     EXIT_REFUSED: "refused before sending anything (invalid input, confirmation mismatch, "
     "journal in use, target or password mismatch, damaged journal)",
-    EXIT_HALTED: "halted by the error budget of a staged rollout (resume --proceed continues)",
+    EXIT_HALTED: "halted by the error budget of a staged rollout (--max-errors; with --waves "
+    "the default is 0): nothing new was sent, the rest is held (resume --proceed continues)",
     EXIT_PAUSED: "paused by Ctrl-C (continue with: ecs-notebook resume --journal J)",
 }
 

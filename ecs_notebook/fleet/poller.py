@@ -36,6 +36,7 @@ from .records import (
     SUCCESS,
     UNCONFIRMED,
     UNKNOWN,
+    VERIFYING,
     JobRecord,
     Observation,
 )
@@ -114,6 +115,7 @@ class Poller:
         max_attempts: int = 1,
         on_not_processed: Callable[[str], None] | None = None,
         keep_alive: Callable[[], bool] | None = None,
+        on_verify: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
         self.book = book
@@ -139,6 +141,9 @@ class Poller:
         self.on_not_processed = on_not_processed
         #: While this says true, the poller waits for new rows instead of stopping when idle.
         self.keep_alive = keep_alive or (lambda: False)
+        #: When set, a job's SUCCESS moves the row to ``VERIFYING`` and hands its key here
+        #: (the health check decides between ``SUCCESS`` and ``UNHEALTHY``).
+        self.on_verify = on_verify
         self.requests = 0
         self.errors = 0
         self.finished_at: dict[str, float] = {}
@@ -350,6 +355,8 @@ class Poller:
     async def _apply_job(self, record: JobRecord, job: Job) -> None:
         # One rule for moves: a job status that would go backwards is not applied.
         status = job.status if allowed(record.status, job.status) else record.status
+        if status == SUCCESS and self.on_verify is not None:
+            status = VERIFYING
         status_changed = status != record.status
         updated = self.book.move(
             record.key,
@@ -367,6 +374,12 @@ class Poller:
             self._learn(record.key, job)
         if status_changed and self.journal is not None:
             await self.journal.record_job(updated)
+        if status_changed and status == VERIFYING:
+            self._verify(record.key)
+
+    def _verify(self, key: str) -> None:
+        assert self.on_verify is not None
+        self.on_verify(key)
 
     def _learn(self, key: str, job: Job) -> None:
         if job.begin_time is not None and job.end_time is not None:
@@ -413,12 +426,16 @@ class Poller:
             self.book.update(record.key, polls=polls, last_polled=now)
             return
         final = FAIL if server.status == "ERROR" else SUCCESS
+        if final == SUCCESS and self.on_verify is not None:
+            final = VERIFYING
         note = f"server is {server.status} after rebuilding (job id unknown)"
         updated = self.book.move(
             record.key, final, end_time=now, note=note, polls=polls, last_polled=now
         )
         if self.journal is not None:
             await self.journal.record_job(updated)
+        if final == VERIFYING:
+            self._verify(record.key)
 
     async def _resolve_unknown(self, record: JobRecord, server: Server, polls: int) -> None:
         """An unanswered POST, judged from the server against what was seen before it."""

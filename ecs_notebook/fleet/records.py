@@ -17,6 +17,10 @@ NOT_SENT: Final = "NOT_SENT"  # cancelled, or unknown outcome resolved as "not a
 SKIPPED: Final = "SKIPPED"  # left out by the pre-flight check
 UNCONFIRMED: Final = "UNCONFIRMED"  # answer lost; server changed since, no reinstall seen
 CHANGED: Final = "CHANGED"  # not sent on resume: the server changed since the plan saw it
+# Staged-rollout states (issue 10).
+VERIFYING: Final = "VERIFYING"  # job SUCCESS, health check under way
+UNHEALTHY: Final = "UNHEALTHY"  # job SUCCESS, but the server did not come back as it should
+HELD: Final = "HELD"  # not sent because the run halted (the error budget was passed)
 # Job states, as the job API reports them.
 INIT: Final = "INIT"
 RUNNING: Final = "RUNNING"
@@ -31,16 +35,21 @@ STATUSES: Final = (
     INIT,
     RUNNING,
     PENDING_PAYMENT,
+    VERIFYING,
     SUCCESS,
     FAIL,
+    UNHEALTHY,
     REFUSED,
     NOT_SENT,
     UNCONFIRMED,
     CHANGED,
+    HELD,
     SKIPPED,
 )
 #: States after which nothing more will happen to the row.
-FINAL_STATUSES: Final = frozenset({SUCCESS, FAIL, REFUSED, NOT_SENT, UNCONFIRMED, CHANGED, SKIPPED})
+FINAL_STATUSES: Final = frozenset(
+    {SUCCESS, FAIL, UNHEALTHY, REFUSED, NOT_SENT, UNCONFIRMED, CHANGED, HELD, SKIPPED}
+)
 #: Final states that mean "this server was not reinstalled" (each listed with its reason).
 NOT_REINSTALLED: Final = FINAL_STATUSES - {SUCCESS}
 
@@ -118,5 +127,10 @@ class JobRecord:
     @property
     def tracked(self) -> bool:
         """True while the poller should watch it (a job or an unknown outcome)."""
-        # Unknown job statuses (not final, not before sending) are tracked too.
-        return self.status not in FINAL_STATUSES and self.status not in (PLANNED, SUBMITTING)
+        # Unknown job statuses (not final, not before sending) are tracked too. A row being
+        # verified is watched by its health check, not polled as a job.
+        return self.status not in FINAL_STATUSES and self.status not in (
+            PLANNED,
+            SUBMITTING,
+            VERIFYING,
+        )

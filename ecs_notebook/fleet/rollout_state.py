@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
 from ..model.servers import Server
+from .records import CHANGED, FAIL, NOT_SENT, REFUSED, SUCCESS, UNCONFIRMED, UNHEALTHY
 from .rollout import Rollout, plan_order
 
 #: What finally happened to one server of the plan.
@@ -34,17 +35,14 @@ OUTCOMES: Final[tuple[str, ...]] = get_args(Outcome)
 #: a refusal (pre-flight skips are never in the plan) and a reinstall nobody can confirm.
 ERROR_OUTCOMES: Final = frozenset({"failed", "unhealthy", "refused", "unconfirmed"})
 
-#: Row statuses a staged run adds to the job book (to join ``records.STATUSES``).
-VERIFYING: Final = "VERIFYING"  # job SUCCESS, health check under way
-UNHEALTHY: Final = "UNHEALTHY"  # job SUCCESS, server did not come back as it should
-HELD: Final = "HELD"  # not sent because the run halted
 _OUTCOME_OF_STATUS: Final[dict[str, Outcome]] = {
-    "SUCCESS": "succeeded",
-    "FAIL": "failed",
+    SUCCESS: "succeeded",
+    FAIL: "failed",
     UNHEALTHY: "unhealthy",
-    "REFUSED": "refused",
-    "UNCONFIRMED": "unconfirmed",
-    "NOT_SENT": "not_sent",
+    REFUSED: "refused",
+    UNCONFIRMED: "unconfirmed",
+    NOT_SENT: "not_sent",
+    CHANGED: "not_sent",  # not sent on resume (changed since the plan): not an error
 }
 
 #: Where a staged run stands. ``sending``: servers of the current wave are still to be sent;
@@ -208,6 +206,10 @@ class RolloutState:
             and server_id not in self._sent
             and not self.halted
         )
+
+    def was_sent(self, server_id: str) -> bool:
+        """True once ``server_id`` was marked sent (or ended without being sent)."""
+        return server_id in self._sent
 
     def to_send(self) -> tuple[str, ...]:
         """The servers that may be submitted now, in plan order."""
@@ -426,6 +428,11 @@ class RolloutState:
             self._apply_approve(item)
         elif kind != "halt":
             raise RolloutStateError(f"not a rollout record: {kind!r}")
+
+    def sent_before(self, server_id: str) -> None:
+        """On resume: ``server_id`` was sent by an earlier process (halted or not since)."""
+        if server_id not in self._sent:
+            self._resent(server_id)
 
     def _resent(self, server_id: str) -> None:
         """A health record for a server not yet marked sent (replay order): it was sent."""

@@ -35,10 +35,12 @@ from ..model.servers import Server
 from ..secrets import Secret
 from .binding import check_password, check_target, password_verifier
 from .book import JobBook
+from .health import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from .journal import (
     Journal,
     JournalDamagedError,
     Replay,
+    read_records,
     replay,
     request_from_journal,
     request_to_journal,
@@ -55,8 +57,11 @@ from .records import (
     JobRecord,
     Observation,
 )
+from .rollout import Rollout, plan_order
+from .rollout_state import Halt, RolloutState, RolloutStateError, RolloutView
 from .selection import ConfirmedPlan, Plan, ServerFilter, preflight, select
 from .submitter import FleetSubmitter, Progress, SubmitPolicy
+from .waves import WaveDriver, feed_rows
 
 LOOKUP_CHUNK: Final = 100  # server ids per listing call, as the API advises
 #: How long Ctrl-C (:meth:`FleetRun.suspend`) waits for POSTs already under way.
@@ -115,6 +120,8 @@ class FleetRun:
         loop: BackgroundLoop | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
+        health_timeout: float = DEFAULT_TIMEOUT,
+        health_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         if isinstance(client, SyncEcsClient):
             self.client = client.aio
@@ -148,11 +155,18 @@ class FleetRun:
             schedule=schedule,
             max_attempts=self.policy.max_attempts,
             on_not_processed=self.submitter.resend,
-            keep_alive=lambda: self.submitter.busy,
+            keep_alive=lambda: (
+                self.submitter.busy or (self._driver is not None and self._driver.busy)
+            ),
         )
         self.submitter.on_accepted = self.poller.track
         self._future: concurrent.futures.Future[None] | None = None
         self._submitted = threading.Event()
+        self._health = (health_timeout, health_interval)
+        #: The staged-rollout driver (every run started here has one; a resumed run from
+        #: before staged rollouts has none).
+        self._driver: WaveDriver | None = None
+        self._request: ReinstallRequest | None = None
 
     def __repr__(self) -> str:
         return f"FleetRun(journal={str(self.journal_path)!r}, rows={len(self.book)})"
@@ -206,25 +220,70 @@ class FleetRun:
         """
         self.lock.acquire()
 
-    def start(self, confirmed: ConfirmedPlan, request: ReinstallRequest) -> None:
-        """Journal the plan, then submit and track in the background. Returns at once."""
+    def start(
+        self,
+        confirmed: ConfirmedPlan,
+        request: ReinstallRequest,
+        rollout: Rollout | None = None,
+    ) -> None:
+        """Journal the plan, then submit and track in the background. Returns at once.
+
+        ``rollout`` stages the run (waves, error budget, bake, health check, approvals);
+        ``None`` is ``Rollout()``: one wave, no budget, health check on.
+        """
         if not isinstance(confirmed, ConfirmedPlan):
             raise TypeError("start() needs a confirmed plan: plan.confirm(number_of_servers)")
         if self._future is not None:
             raise RunStartedError("this run has already started; nothing more was sent")
+        rollout = Rollout() if rollout is None else rollout
+        if not isinstance(rollout, Rollout):
+            raise TypeError("rollout must be a Rollout(...) value")
         plan = confirmed.plan
         request.body()
         self.acquire()
         try:
             check_new_journal(self.journal_path)
-            self._write_plan(plan, request)
+            state = RolloutState.for_plan(rollout, plan.targets)
+            self._write_plan(plan, request, state)
         except BaseException:
             self.lock.release()
             raise
+        self._use_rollout(state, request.mode)
+        self._request = request
         self.book.notify()
         self._future = self._loop.submit(self._main(request, recheck=False))
 
-    def _write_plan(self, plan: Plan, request: ReinstallRequest) -> None:
+    def _use_rollout(self, state: RolloutState, mode: str | None) -> None:
+        driver = WaveDriver(
+            state,
+            client=self.client,
+            book=self.book,
+            journal=self.journal,
+            submitter=self.submitter,
+            mode=mode,
+            health_timeout=self._health[0],
+            health_interval=self._health[1],
+            on_change=self._driver_changed,
+        )
+        self._driver = driver
+        self.book.on_final = driver.row_final
+        self.submitter.before_send = driver.allow_send
+        if state.rollout.verify:
+            self.poller.on_verify = driver.verify
+
+    def _driver_changed(self) -> None:
+        self.poller.wake()
+        self._check_submitted()
+        if self._driver is not None and self._driver.awaiting:
+            self.book.notify(always=True)  # views show the approval at once
+
+    def _check_submitted(self) -> None:
+        if self.submitter.busy:
+            return
+        if self._driver is None or self._driver.all_sent:
+            self._submitted.set()
+
+    def _write_plan(self, plan: Plan, request: ReinstallRequest, state: RolloutState) -> None:
         self.plan_info = {
             "request": request_to_journal(request),
             "fingerprint": _fingerprint(request),
@@ -237,8 +296,12 @@ class FleetRun:
         if request.adminpass is not None:
             self.plan_info["password_verifier"] = password_verifier(request.adminpass)
         line = self.journal.line
-        lines = [line("plan", **self.plan_info)]
-        for server in plan.targets:
+        header = state.header()
+        lines = [
+            line("plan", **self.plan_info),
+            line("rollout", **{k: v for k, v in header.items() if k != "t"}),
+        ]
+        for server in plan_order(plan.targets):
             observed = Observation.of(server)
             lines.append(
                 line(
@@ -287,11 +350,16 @@ class FleetRun:
         *,
         adminpass: Secret | str | None = None,
         submit_remaining: bool = True,
+        proceed: bool = False,
         **options: Any,
     ) -> FleetRun:
         """Re-attach a run from its journal: track every job, resolve unanswered POSTs, and
         (with ``submit_remaining``) send the servers planned but not sent yet, each only if
         the server is unchanged since the plan observed it.
+
+        A staged run goes on in the wave it was in; after a halt it only tracks, unless
+        ``proceed`` (``resume --proceed``): then the plan goes on with a fresh error budget
+        for what is left, with the same request and wave sizes.
 
         Refuses before sending anything (a :class:`~.lifecycle.RunRefusedError`): journal
         in use, damaged, another target, another or a missing admin password.
@@ -299,7 +367,7 @@ class FleetRun:
         run = cls(client, journal, **options)
         run.acquire()
         try:
-            request = run._reattach(adminpass, submit_remaining)
+            request = run._reattach(adminpass, submit_remaining, proceed)
         except BaseException:
             run.lock.release()
             raise
@@ -307,7 +375,7 @@ class FleetRun:
         return run
 
     def _reattach(
-        self, adminpass: Secret | str | None, submit_remaining: bool
+        self, adminpass: Secret | str | None, submit_remaining: bool, proceed: bool = False
     ) -> ReinstallRequest | None:
         state = replay(self.journal_path)
         if not state.plan:
@@ -325,6 +393,7 @@ class FleetRun:
             self.book.add(record)
         self.book.notify()
         check_password(state.plan, adminpass)
+        self._reattach_rollout(proceed)
         request = None
         remaining = sum(r.status == PLANNED for r in state.records.values())
         if submit_remaining and remaining and state.plan.get("request"):
@@ -334,15 +403,41 @@ class FleetRun:
                     self.journal_path, 1, "the stored request does not match its fingerprint"
                 )
         self.journal.write("event", what="resumed", planned_left=remaining)
+        self._request = request
         return request
+
+    def _reattach_rollout(self, proceed: bool) -> None:
+        try:
+            rollout = RolloutState.replay(read_records(self.journal_path))
+            if rollout is not None:
+                feed_rows(rollout, self.book)
+        except RolloutStateError as exc:
+            raise JournalDamagedError(self.journal_path, 1, str(exc)) from None
+        if rollout is None:
+            if proceed:
+                self._notice("this run was not staged: there is no halt to proceed from")
+            return
+        if proceed:
+            if rollout.step in ("halted", "approval"):
+                for item in rollout.proceed():
+                    self.journal.write(item["t"], **{k: v for k, v in item.items() if k != "t"})
+            else:
+                self._notice(f"nothing to proceed from: the run is {rollout.step}")
+        mode = self.plan_info.get("request", {}).get("mode")
+        self._use_rollout(rollout, mode if isinstance(mode, str) else None)
 
     async def _main(self, request: ReinstallRequest | None, *, recheck: bool) -> None:
         try:
             if recheck and request is not None:
                 await self._recheck()
-            self.submitter.start(request)
+            driver = self._driver
+            self.submitter.start(request, staged=driver is not None)
+            if driver is not None:
+                driver.launch(request is not None)
             await self.poller.run()
         finally:
+            if self._driver is not None:
+                await self._driver.close()
             self._submitted.set()
             await self.submitter.close()
             # The run is over: the journal is closed and another run may own it.
@@ -373,7 +468,7 @@ class FleetRun:
         self.book.notify()
 
     def _submitter_idle(self) -> None:
-        self._submitted.set()
+        self._check_submitted()
         self.poller.wake()
 
     def _journal_replaced(self, recovery: Path) -> None:
@@ -400,8 +495,45 @@ class FleetRun:
         self._call(self.submitter.pause)
 
     def proceed(self) -> None:
-        """Continue sending after :meth:`pause`."""
+        """Continue: after :meth:`pause`; at a wave boundary that waits for approval; or
+        after a halt, with a fresh error budget for what is left (``HELD`` rows are sent,
+        in their waves, with the same request). Returns at once."""
+        driver = self._driver
+        if driver is not None and self._future is not None and self._future.done():
+            if driver.state.halted or driver.state.step == "approval":
+                self._restart()
+            return
         self._call(self.submitter.proceed)
+        if driver is not None:
+            self._loop.submit(driver.proceed())
+
+    def _restart(self) -> None:
+        """Proceed after the run ended halted: own the journal again and go on."""
+        assert self._driver is not None
+        self.acquire()
+        try:
+            self._loop.run(self._driver.proceed())
+        except BaseException:
+            self.lock.release()
+            raise
+        self._submitted.clear()
+        self._future = self._loop.submit(self._main(self._request, recheck=True))
+
+    @property
+    def halted(self) -> Halt | None:
+        """Why the run halted (its ``reason`` is the banner text), or ``None``."""
+        view = self.rollout_view()
+        return view.halt if view is not None else None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """True while a staged run waits for :meth:`proceed` to start its next wave."""
+        return self._driver is not None and self._driver.awaiting
+
+    def rollout_view(self) -> RolloutView | None:
+        """A consistent copy of the waves, budget and halt (``None``: a run from before
+        staged rollouts)."""
+        return self._driver.view() if self._driver is not None else None
 
     @property
     def paused(self) -> bool:
@@ -411,11 +543,17 @@ class FleetRun:
     def cancel(self) -> None:
         """Send nothing more: unsent rows become ``NOT_SENT``; keep tracking what was sent."""
         self._call(self.submitter.cancel)
+        self._call(self._wake_driver)
 
     def stop(self) -> None:
         """Stop submitting and polling now (rows stay as they are; resume later)."""
         self._call(self.submitter.stop)
+        self._call(self._wake_driver)
         self._call(self.poller.cancel)
+
+    def _wake_driver(self) -> None:
+        if self._driver is not None:
+            self._driver.wake()
 
     def suspend(self, grace: float = SUSPEND_GRACE) -> bool:
         """Ctrl-C: stop sending, wait up to ``grace`` seconds for POSTs under way, then stop
@@ -431,6 +569,7 @@ class FleetRun:
 
     async def _suspend(self, grace: float) -> bool:
         self.submitter.stop()
+        self._wake_driver()
         done = await self.submitter.wait_posts(grace)
         await self.journal.commit("event", what="paused", posts_unanswered=self.submitter.posting)
         self.poller.cancel()

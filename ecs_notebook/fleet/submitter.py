@@ -89,6 +89,7 @@ class FleetSubmitter:
         on_progress: ProgressListener | None = None,
         on_accepted: Callable[[str], None] | None = None,
         on_idle: Callable[[], None] | None = None,
+        before_send: Callable[[str], bool] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client
@@ -99,6 +100,9 @@ class FleetSubmitter:
         self.on_progress = on_progress
         self.on_accepted = on_accepted
         self.on_idle = on_idle
+        #: Asked just before a row's ``intent`` record: False keeps the row ``PLANNED``
+        #: (a staged run that halted meanwhile).
+        self.before_send = before_send
         self._rng = rng or random.Random()
         self._cancelled = False
         self._stopped = False
@@ -146,6 +150,11 @@ class FleetSubmitter:
             task.cancel()
 
     @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopped
+
+    @property
     def cancelled(self) -> bool:
         """True once :meth:`cancel` was called."""
         return self._cancelled
@@ -171,8 +180,9 @@ class FleetSubmitter:
 
     # -- running -----------------------------------------------------------------------------
 
-    def start(self, request: ReinstallRequest | None) -> None:
-        """Queue every planned row (none without a request) and start the workers."""
+    def start(self, request: ReinstallRequest | None, *, staged: bool = False) -> None:
+        """Queue every planned row (none without a request, or when ``staged``: then the
+        wave driver hands rows over with :meth:`submit`) and start the workers."""
         if request is not None:
             request.body()  # raises ValidationError before anything is sent
         self._request = request
@@ -183,7 +193,7 @@ class FleetSubmitter:
         if not self._paused:
             self._gate.set()
         keys = [r.key for r in self.book.iter_live() if r.status == PLANNED]
-        if request is None:
+        if request is None or staged:
             keys = []
         self._total = len(keys)
         for key in keys:
@@ -221,6 +231,14 @@ class FleetSubmitter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers = []
+
+    def submit(self, keys: list[str]) -> None:
+        """Queue these rows now (a staged run's wave)."""
+        if self._queue is None:
+            return
+        self._total += len(keys)
+        for key in keys:
+            self._enqueue(key)
 
     def resend(self, key: str) -> None:
         """The poller proved the last POST of ``key`` was not processed: send it again."""
@@ -268,6 +286,8 @@ class FleetSubmitter:
             return
         if self._stopped or self.journal.replaced or self._request is None:
             return  # stays PLANNED: a resume sends it
+        if self.before_send is not None and not self.before_send(key):
+            return  # stays PLANNED: held by a staged run
         await self._submit(self.book.get(key), self._request)
 
     async def _submit(self, record: JobRecord, request: ReinstallRequest) -> None:

@@ -3,7 +3,11 @@
 The submitter, the poller and journal replay all go through :func:`allowed`, so a line
 repeated, reordered or replayed twice can never move a row backwards. The only way back
 to ``PLANNED`` is an explicit "send again" (a POST provably not processed, a transient
-refusal, or an intent withdrawn before sending), and it always carries the attempt number.
+refusal, or an intent withdrawn before sending), and it always carries the attempt number,
+or a ``HELD`` row released by ``proceed`` after a halt.
+
+Staged runs: a job's ``SUCCESS`` is first ``VERIFYING`` (the health check), then ``SUCCESS``
+or ``UNHEALTHY``; a row still ``PLANNED`` when a run ends halted becomes ``HELD``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from .records import (
     CHANGED,
     FAIL,
     FINAL_STATUSES,
+    HELD,
     INIT,
     NOT_SENT,
     PENDING_PAYMENT,
@@ -24,21 +29,25 @@ from .records import (
     SUBMITTING,
     SUCCESS,
     UNCONFIRMED,
+    UNHEALTHY,
     UNKNOWN,
+    VERIFYING,
 )
 
-_JOB_FINAL: Final = frozenset({SUCCESS, FAIL})
+_JOB_FINAL: Final = frozenset({SUCCESS, FAIL, VERIFYING})
 _JOB_LIVE: Final = frozenset({INIT, RUNNING, PENDING_PAYMENT})
 
 #: status -> the statuses it may move to (job statuses the API may add are handled below).
 TABLE: Final[dict[str, frozenset[str]]] = {
-    PLANNED: frozenset({SUBMITTING, NOT_SENT, CHANGED}),
+    PLANNED: frozenset({SUBMITTING, NOT_SENT, CHANGED, HELD}),
     SUBMITTING: frozenset({PLANNED, UNKNOWN, REFUSED, NOT_SENT, *_JOB_LIVE, *_JOB_FINAL}),
     UNKNOWN: frozenset({PLANNED, RUNNING, UNCONFIRMED, NOT_SENT, *_JOB_FINAL}),
     INIT: frozenset({RUNNING, PENDING_PAYMENT, *_JOB_FINAL}),
     RUNNING: frozenset({PENDING_PAYMENT, *_JOB_FINAL}),
     PENDING_PAYMENT: frozenset({RUNNING, *_JOB_FINAL}),
+    VERIFYING: frozenset({SUCCESS, UNHEALTHY}),
     **{status: frozenset() for status in FINAL_STATUSES},
+    HELD: frozenset({PLANNED}),
 }
 #: Statuses a row is created in.
 INITIAL: Final = frozenset({PLANNED, SKIPPED})

@@ -14,7 +14,7 @@ from typing import Final
 import ipywidgets as widgets
 
 from .._text import plural
-from ..fleet import BookChange, ConfirmationError, FleetRun, Plan, Summary
+from ..fleet import BookChange, ConfirmationError, FleetRun, Plan, Rollout, Summary
 from ..model import ReinstallRequest
 from .styles import classed, esc, responsive, style_widget, wrap_row
 
@@ -33,8 +33,12 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._unsubscribe: Callable[[], None] | None = None
         self._listeners: list[RunListener] = []
+        #: Where the run's staging comes from (the console's rollout section): called at
+        #: submit; ``None`` from it means invalid settings, and nothing is sent.
+        self.rollout_source: Callable[[], Rollout | None] | None = None
 
         self.summary = classed(widgets.HTML(), "ecs-confirm-summary")
+        self.staging = classed(widgets.HTML(), "ecs-confirm-staging")
         self.count = classed(
             widgets.Text(
                 description="type the number",
@@ -66,6 +70,7 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
             [
                 style_widget(),
                 self.summary,
+                self.staging,
                 wrap_row([self.count, self.submit_button, self.cancel_button]),
                 self.message,
                 wrap_row([self.progress, self.progress_label]),
@@ -99,6 +104,10 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
         self.cancel_button.disabled = True
         self._arm()
 
+    def set_staging(self, text: str) -> None:
+        """Say how the run is staged ("27 servers in 5 waves: 1, 10, 7, 7, 2")."""
+        self.staging.value = f'<div class="ecs-info"><b>{esc(text)}</b></div>' if text else ""
+
     def say(self, html_text: str) -> None:
         """Show a message (HTML) under the buttons."""
         self.message.value = html_text
@@ -120,10 +129,13 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
             return self._refuse(str(exc))
         except ValueError:
             return self._refuse("type the number of servers, in digits: nothing was sent")
+        rollout = self.rollout_source() if self.rollout_source is not None else None
+        if self.rollout_source is not None and rollout is None:
+            return self._refuse("fix the rollout settings: nothing was sent")
         self.count.disabled = True
         self._unsubscribe = run.book.subscribe(self._follow)
         try:
-            run.start(confirmed, request)
+            run.start(confirmed, request, rollout=rollout)
         except Exception as exc:  # the run did not start; the button stays disabled
             self._unsubscribe()
             self._unsubscribe = None

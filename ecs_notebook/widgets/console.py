@@ -43,6 +43,7 @@ from .form import ReinstallForm
 from .outcome import OutcomePanel
 from .picker import FleetPicker
 from .preview import PreviewPane
+from .rollout import RolloutPanel
 from .styles import columns, esc, responsive, style_widget, wrap_row
 from .table import JobTable
 
@@ -103,6 +104,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.controls = RunControls()
         #: The run controls (pause / continue / cancel), above the job table.
         self.controls_row = wrap_row([self.controls])
+        self.rollout = RolloutPanel()
         super().__init__(
             [
                 style_widget(),
@@ -111,7 +113,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
                 _heading("2. Servers"),
                 self.picker,
                 _heading("3. Confirm"),
-                self.confirm,
+                columns([self.confirm, self.rollout], min_width="420px"),
                 _heading("4. Jobs"),
                 self.controls_row,
                 self.table,
@@ -127,6 +129,10 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.picker.on_selection(self._selection_changed)
         self.form.on_submit(self._plan)
         self.confirm.on_start(self._started)
+        self.confirm.rollout_source = lambda: self.rollout.rollout
+        self.rollout.on_continue(self._continue)
+        for box in self.rollout.inputs:
+            box.observe(lambda _: self._staging_changed(), "value")
         self._request_changed(self.form.request)
 
     # -- code API --------------------------------------------------------------------------
@@ -179,6 +185,13 @@ class Console(widgets.VBox):  # type: ignore[misc]
             self.confirm.say(f'<div class="ecs-err">could not plan: {esc(exc)}</div>')
             return
         self.confirm.show(plan, request, run)
+        self.rollout.set_plan_size(plan.count)
+        self.rollout.lock(False)
+        self._staging_changed()
+
+    def _staging_changed(self) -> None:
+        rollout, plan = self.rollout.rollout, self.confirm.plan
+        self.confirm.set_staging(rollout.describe(plan.count) if rollout and plan else "")
 
     def _started(self, run: FleetRun) -> None:
         self.run = run
@@ -186,6 +199,24 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.outcome.waiting("the run is under way: its outcome shows here when it ends")
         self.table.attach(run.book)
         self.controls.attach(run)
+        self.rollout.lock()
+        run.book.subscribe(lambda _: self._show_rollout(run))
+
+    def _continue(self) -> None:
+        """Continue pressed: the run proceeds (after it ended halted, the views follow again)."""
+        run = self.run
+        if run is None:
+            return
+        ended = not run.running
+        run.proceed()
+        if ended:
+            self.table.attach(run.book)
+            self.controls.attach(run)
+
+    def _show_rollout(self, run: FleetRun) -> None:
+        view = run.rollout_view()
+        if view is not None and run is self.run:
+            self.rollout.show(view)
 
     def _finished(self) -> None:
         """The job table saw every row final: show the outcome (the run's thread)."""

@@ -23,12 +23,15 @@ STATUS_COLOURS: Final[dict[str, str]] = {
     "INIT": "#64b5f6",
     "RUNNING": "#1e88e5",
     "PENDING_PAYMENT": "#8e24aa",
+    "VERIFYING": "#26a69a",
     "SUCCESS": "#43a047",
     "FAIL": "#e53935",
+    "UNHEALTHY": "#d81b60",
     "REFUSED": "#b71c1c",
     "NOT_SENT": "#795548",
     "UNCONFIRMED": "#fb8c00",
     "CHANGED": "#f4511e",
+    "HELD": "#5c6bc0",
     "SKIPPED": "#bdbdbd",
 }
 OTHER_COLOUR: Final = "#607d8b"

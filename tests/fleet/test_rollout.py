@@ -14,11 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecs_notebook.fleet.journal import Journal, replay
+from ecs_notebook.fleet.records import HELD, UNHEALTHY
 from ecs_notebook.fleet.rollout import Rollout, RolloutError, plan_order
 from ecs_notebook.fleet.rollout_state import (
     ERROR_OUTCOMES,
-    HELD,
-    UNHEALTHY,
     Outcome,
     RolloutState,
     RolloutStateError,

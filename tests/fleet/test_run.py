@@ -220,7 +220,7 @@ def test_journal_holds_no_password_only_a_slow_verifier(tmp_path: Path) -> None:
     text = journal.read_text()
     assert password not in text
     lines = [json.loads(line) for line in text.splitlines()]
-    assert [line["t"] for line in lines][:2] == ["plan", "row"]
+    assert [line["t"] for line in lines][:3] == ["plan", "rollout", "row"]
     state = replay(journal)
     assert state.plan["request"]["password_login"] is True
     verifier = state.plan["password_verifier"]

@@ -37,7 +37,11 @@ CASES = {
     "04-training-what-can-go-wrong.ipynb": (
         {"job_seconds": 1.0},
         "assert job.status == 'FAIL' and job.error_code\n"
-        "assert sim.state()['servers'][ids[3]]['reinstalls_accepted'] == 1",
+        "assert sim.state()['servers'][ids[3]]['reinstalls_accepted'] == 1\n"
+        "assert run.halted.wave == 1 and summary.counts == {'FAIL': 1, 'HELD': len(fleet) - 1}\n"
+        "truth = sim.state()['servers']\n"
+        "assert [truth[s.id]['reinstalls_accepted'] for s in fleet] == [1] * len(fleet)\n"
+        "assert summary2.counts == {'SUCCESS': len(fleet) - 1} and len(fleet) >= 3",
     ),
 }
 

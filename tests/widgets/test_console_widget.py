@@ -102,3 +102,42 @@ def test_simulator_console_runs_a_key_pair_reinstall_headless(tmp_path: Path) ->
     assert {r["status"] for r in rows if r["status"] != "SKIPPED"} == {"SUCCESS"}
     assert all(float(r["duration_s"]) > 0 for r in rows if r["status"] == "SUCCESS")
     assert f"{len(rows)} of {len(rows)} finished · elapsed" in ui.table.progress_view.value
+
+
+def test_a_staged_run_in_the_console_halts_on_its_canary_and_continues(tmp_path: Path) -> None:
+    ui = simulator_console(servers=8, seed=4, job_seconds=0.3, schedule=FAST, journal=tmp_path)
+    sim = ui.simulator
+    assert sim is not None
+    for server in sim.model.servers.values():
+        server.locked, server.system_disk, server.cloud_init = False, True, True
+    ui.form.keyname.value = sim.keypair_name
+    ui.form.mode.value = True  # withStopServer
+    ui.picker.select_all_matching()
+    plan = ui.plan()
+    assert plan is not None and plan.count == 8
+    canary = min(sim.model.servers.values(), key=lambda s: (s.name, s.id))
+    canary.unhealthy_after_reinstall = True
+
+    send_from_browser(ui.rollout.waves_input, value="1,x")
+    assert "wave size 2" in ui.rollout.problem_areas["waves"].value
+    ui.confirm.count.value = "8"
+    assert not ui.confirm.submit() and posts(sim) == 0  # invalid staging: nothing sent
+    assert "rollout settings" in ui.confirm.message.value
+
+    send_from_browser(ui.rollout.waves_input, value="1,3")
+    assert "8 servers in 4 waves: 1, 3, 3, 1" in ui.confirm.staging.value
+    ui.confirm.count.value = "8"
+    assert ui.confirm.submit()
+    ui.wait(60)
+    assert posts(sim) == 1  # the canary only
+    assert "halted in wave 1" in ui.rollout.banner.value
+    assert "UNHEALTHY" in ui.rollout.banner.value or "unhealthy" in ui.rollout.banner.value
+    assert not ui.rollout.continue_button.disabled and ui.rollout.waves_input.disabled
+
+    ui.rollout.continue_button.click()
+    summary = ui.wait(60)
+    assert summary.counts == {"UNHEALTHY": 1, "SUCCESS": 7}
+    assert ui.table.status_counts() == {"UNHEALTHY": 1, "SUCCESS": 7}
+    assert posts(sim) == 8
+    assert ui.rollout.banner.value == "" and ui.rollout.continue_button.disabled
+    assert "4" in ui.rollout.waves_view.value
