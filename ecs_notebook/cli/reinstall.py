@@ -287,13 +287,7 @@ def _plan_and_run(
     explicit: bool,
     rollout: Rollout,
 ) -> int:
-    servers = run.servers_by_id(ids) if ids else None
-    plan = run.plan(
-        request,
-        servers=servers,
-        criteria=criteria,
-        server_ids=ids if ids and criteria is None else None,
-    )
+    plan = _plan(run, request, ids, criteria)
     _show_plan(plan)
     if plan.count == 0:
         print("nothing to reinstall", file=sys.stderr)
@@ -307,6 +301,18 @@ def _plan_and_run(
     run.start(plan.confirm(expected), request, rollout=rollout)
     print(f"journal: {run.journal_path}", file=sys.stderr)
     return _follow(run, args)
+
+
+def _plan(
+    run: FleetRun, request: ReinstallRequest, ids: Sequence[str], criteria: ServerFilter | None
+) -> Plan:
+    """Select and pre-flight the servers (named ids, a filter, or both); nothing is sent."""
+    return run.plan(
+        request,
+        servers=run.servers_by_id(ids) if ids else None,
+        criteria=criteria,
+        server_ids=ids if ids and criteria is None else None,
+    )
 
 
 PLAN_COLUMNS = ("server_id", "name", "action", "reason", "path")
@@ -332,13 +338,7 @@ def _dry_run(
         unused = Path(tempfile.gettempdir()) / f"ecs-notebook-dry-run-{os.getpid()}.jsonl"
         run = FleetRun(client, unused, schedule=_schedule(args))
         try:
-            servers = run.servers_by_id(ids) if ids else None
-            plan = run.plan(
-                request,
-                servers=servers,
-                criteria=criteria,
-                server_ids=ids if ids and criteria is None else None,
-            )
+            plan = _plan(run, request, ids, criteria)
         finally:
             run.close()
     pid = args.project_id or os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID") or "{project_id}"
