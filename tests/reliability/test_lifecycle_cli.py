@@ -63,9 +63,16 @@ def reinstall(base_url: str, journal: Path, *extra: str) -> list[str]:
     ]
 
 
+def _sigint_default() -> None:
+    """Let the child see Ctrl-C even when this suite runs as a background job (a shell's
+    ``&`` without job control starts it with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(cmd: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         cmd,
+        preexec_fn=_sigint_default,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
