@@ -105,6 +105,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         #: The run controls (pause / continue / cancel), above the job table.
         self.controls_row = wrap_row([self.controls])
         self.rollout = RolloutPanel()
+        self._wave_marked = 0  # the last wave marked on the fleet picture
         super().__init__(
             [
                 style_widget(),
@@ -200,6 +201,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         self.table.attach(run.book)
         self.controls.attach(run)
         self.rollout.lock()
+        self._wave_marked = 0
         run.book.subscribe(lambda _: self._show_rollout(run))
 
     def _continue(self) -> None:
@@ -210,6 +212,7 @@ class Console(widgets.VBox):  # type: ignore[misc]
         ended = not run.running
         run.proceed()
         if ended:
+            self._wave_marked = 0  # re-attaching clears the picture: mark the next wave again
             self.table.attach(run.book)
             self.controls.attach(run)
 
@@ -217,6 +220,9 @@ class Console(widgets.VBox):  # type: ignore[misc]
         view = run.rollout_view()
         if view is not None and run is self.run:
             self.rollout.show(view)
+            if len(view.waves) > 1 and view.wave > self._wave_marked:
+                self._wave_marked = view.wave
+                self.table.mark(f"wave {view.wave}")
 
     def _finished(self) -> None:
         """The job table saw every row final: show the outcome (the run's thread)."""

@@ -310,6 +310,10 @@ class JobTable(widgets.VBox):  # type: ignore[misc]
         self.progress_view.value = esc(self.progress.describe())
         return self.progress
 
+    def mark(self, label: str) -> None:
+        """Mark the fleet picture now (a wave starting, for example)."""
+        self.picture.mark(self._elapsed(), label)
+
     def _elapsed(self) -> float:
         """Seconds since the first submission, now: the last measure plus the time since."""
         if self.progress is None:

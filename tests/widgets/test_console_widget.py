@@ -141,3 +141,6 @@ def test_a_staged_run_in_the_console_halts_on_its_canary_and_continues(tmp_path:
     assert posts(sim) == 8
     assert ui.rollout.banner.value == "" and ui.rollout.continue_button.disabled
     assert "4" in ui.rollout.waves_view.value
+    # The waves show on the fleet picture (re-attached on Continue: waves 2 to 4).
+    labels = [label for _, label in ui.table.picture.history.marks]
+    assert "wave 4" in labels and len(labels) >= 2, labels
