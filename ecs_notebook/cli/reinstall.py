@@ -32,7 +32,7 @@ from ..fleet import (
     resume_command,
 )
 from ..fleet.binding import PasswordRequiredError, check_target
-from ..fleet.export import export_records, to_csv_text
+from ..fleet.export import export_records, write_csv
 from ..fleet.lifecycle import EXIT_HALTED, EXIT_NOT_ALL, EXIT_OK, EXIT_PAUSED, EXIT_REFUSED
 from ..fleet.rollout import Rollout
 from ..model import WITH_STOP_SERVER, ReinstallRequest, UserData, ValidationError, check_server_id
@@ -478,7 +478,7 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
     _print_summary(run, summary, args)
     _print_waves(run, args)
     if args.csv:
-        Path(args.csv).write_text(to_csv_text(run.book.snapshot()), encoding="utf-8")
+        write_csv(run.book.snapshot(), args.csv)
     if run.halted is not None:
         return EXIT_HALTED
     return EXIT_OK if args.no_wait or summary.all_reinstalled else EXIT_NOT_ALL

@@ -7,6 +7,8 @@ round-trip format that :func:`~ecs_notebook.fleet.read_csv` reads back.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
@@ -73,3 +75,8 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_text(frame: pd.DataFrame) -> str:
     """The export as CSV text (a header row, then one row per server)."""
     return str(export_frame(frame).to_csv(index=False))
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write the export to ``path`` (UTF-8): the CSV the CLI's ``--csv`` and the console give."""
+    Path(path).write_text(to_csv_text(frame), encoding="utf-8")
