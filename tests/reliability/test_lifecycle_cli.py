@@ -7,7 +7,6 @@ No timers: the tests wait on the processes' own output lines and exit.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -16,29 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli_runs import CLI, Served, accepted, posts, serve
 from support.progress import wait_until_sent
 
 from ecs_notebook.fleet import replay
 from ecs_notebook.simulator import Simulator
 
 pytestmark = pytest.mark.slow
-CLI = [sys.executable, "-m", "ecs_notebook.cli"]
-POST = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[Simulator, str, dict[str, str]]]:
-    sim = Simulator(servers=40, seed=31, job_seconds=1.0, latency_ms=30)
-    for server in sim.model.servers.values():
-        server.locked, server.system_disk, server.cloud_init = False, True, True
-    env = {
-        **os.environ,
-        "HUAWEICLOUD_SDK_AK": sim.access_key,
-        "HUAWEICLOUD_SDK_SK": sim.secret_key.reveal(),
-        "HUAWEICLOUD_SDK_PROJECT_ID": sim.project_id,
-    }
-    with sim.serve() as base_url:
-        yield sim, base_url, env
+def served() -> Iterator[Served]:
+    yield from serve(40, seed=31, job_seconds=1.0, latency_ms=30)
 
 
 def reinstall(base_url: str, journal: Path, *extra: str) -> list[str]:
@@ -98,14 +86,6 @@ def resume(
         text=True,
         timeout=120,
     )
-
-
-def accepted(sim: Simulator) -> dict[str, int]:
-    return {sid: s["reinstalls_accepted"] for sid, s in sim.state()["servers"].items()}
-
-
-def posts(sim: Simulator) -> int:
-    return sum(sim.state()["requests"].get(POST, {}).values())
 
 
 @pytest.mark.timeout(180)

@@ -13,56 +13,37 @@ No timers: the tests wait on the processes' own output lines and exit.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli_runs import CLI, Served, accepted, posts, serve
 
 from ecs_notebook.fleet import replay
 from ecs_notebook.simulator import Simulator
 
 pytestmark = pytest.mark.slow
-CLI = [sys.executable, "-m", "ecs_notebook.cli"]
-POST = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
 PASSWORD = "Stage@Rollout42"
-
-Served = tuple[Simulator, str, dict[str, str]]
-
-
-def serve(servers: int, job_seconds: float = 0.5, latency_ms: float = 5) -> Iterator[Served]:
-    sim = Simulator(servers=servers, seed=41, job_seconds=job_seconds, latency_ms=latency_ms)
-    for server in sim.model.servers.values():
-        server.locked, server.system_disk, server.cloud_init = False, True, True
-    env = {
-        **os.environ,
-        "HUAWEICLOUD_SDK_AK": sim.access_key,
-        "HUAWEICLOUD_SDK_SK": sim.secret_key.reveal(),
-        "HUAWEICLOUD_SDK_PROJECT_ID": sim.project_id,
-    }
-    with sim.serve() as base_url:
-        yield sim, base_url, env
 
 
 @pytest.fixture
 def served12() -> Iterator[Served]:
-    yield from serve(12)
+    yield from serve(12, seed=41, job_seconds=0.5, latency_ms=5)
 
 
 @pytest.fixture
 def served60() -> Iterator[Served]:
-    yield from serve(60, job_seconds=0.3)
+    yield from serve(60, seed=41, job_seconds=0.3, latency_ms=5)
 
 
 @pytest.fixture
 def served20() -> Iterator[Served]:
     # Jobs long enough that a POST cut off by the kill is still seen rebuilding on resume.
-    yield from serve(20, job_seconds=3.0, latency_ms=60)
+    yield from serve(20, seed=41, job_seconds=3.0, latency_ms=60)
 
 
 def plan_order(sim: Simulator) -> list[str]:
@@ -102,14 +83,6 @@ def run(cmd: list[str], env: dict[str, str], stdin: str = PASSWORD + "\n") -> An
 def resume(journal: Path, env: dict[str, str], *extra: str) -> Any:
     cmd = [*CLI, "resume", "--journal", str(journal), "--poll-interval", "0.1"]
     return run([*cmd, "--password-stdin", *extra], env)
-
-
-def accepted(sim: Simulator) -> dict[str, int]:
-    return {sid: s["reinstalls_accepted"] for sid, s in sim.state()["servers"].items()}
-
-
-def posts(sim: Simulator) -> int:
-    return sum(sim.state()["requests"].get(POST, {}).values())
 
 
 def records(journal: Path, kind: str) -> list[dict[str, Any]]:
