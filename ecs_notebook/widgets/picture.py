@@ -26,7 +26,6 @@ with warnings.catch_warnings():
     import bqplot as bq
 
 from ..fleet.progress import CountsHistory
-from ..fleet.records import STATUSES
 from .styles import colour
 
 #: Bottom to top: finished rows first, then rows in flight, then rows still to send.
@@ -48,7 +47,6 @@ STACK_ORDER: Final = (
     "SUBMITTING",
     "PLANNED",
 )
-assert set(STACK_ORDER) == set(STATUSES)
 
 
 class FleetPicture(widgets.VBox):  # type: ignore[misc]

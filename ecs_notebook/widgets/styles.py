@@ -13,8 +13,6 @@ from typing import Any, Final
 
 import ipywidgets as widgets
 
-from ..fleet.records import STATUSES
-
 #: A colour per job-book status (``ecs_notebook.fleet.records.STATUSES``).
 STATUS_COLOURS: Final[dict[str, str]] = {
     "PLANNED": "#9e9e9e",
@@ -35,7 +33,6 @@ STATUS_COLOURS: Final[dict[str, str]] = {
     "SKIPPED": "#bdbdbd",
 }
 OTHER_COLOUR: Final = "#607d8b"
-assert set(STATUS_COLOURS) == set(STATUSES)
 
 #: The CSS class of the problem area next to each request field (``Problem.field`` keys).
 PROBLEM_CLASSES: Final[dict[str, str]] = {
