@@ -1,36 +1,25 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs (Python packages into .venv, Debian's chromium for the
-# browser tests), then lint and type-check once and run the tests on Python 3.11, 3.12 and 3.13:
-# every suite on 3.11 (browser, notebooks and Binder included), the rest on 3.12 and 3.13, each
-# in its own virtual environment (.venv-3.12, .venv-3.13) with only the `test-core` extra.
+# browser tests), then lint and type-check once and run the tests on Python 3.13, 3.11 and 3.12:
+# every suite on 3.13 (browser, notebooks and Binder included), the rest on 3.11 and 3.12, each
+# in its own virtual environment (.venv-3.11, .venv-3.12) with only the `test-core` extra.
 # Arguments are passed to every pytest run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PRIMARY=3.11
-EXTRA=(3.12 3.13)
+PRIMARY=3.13
+EXTRA=(3.11 3.12)
 # Suites that need JupyterLab, a browser or a Binder build: run on $PRIMARY only.
 PRIMARY_ONLY=(--ignore=tests/browser --ignore=tests/notebooks --ignore=tests/binder)
 
-# The newest installed CPython $1 (pyenv's first, then PATH); fails loudly when there is none.
-find_python() {
-  local version="$1" found=""
-  if command -v pyenv >/dev/null 2>&1; then
-    found="$(ls -d "$(pyenv root)"/versions/"$version".*/bin/python 2>/dev/null | sort -V | tail -n 1 || true)"
-  fi
-  if [ -z "$found" ]; then
-    found="$(command -v "python$version" || true)"
-  fi
-  if [ -z "$found" ] || [ "$("$found" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$version" ]; then
-    echo "error: Python $version is not installed; CI tests $PRIMARY ${EXTRA[*]} (try: pyenv install $version)" >&2
-    return 1
-  fi
-  echo "$found"
-}
+source "$ROOT/scripts/_python.sh"
 
 declare -A PYTHONS
 for version in "$PRIMARY" "${EXTRA[@]}"; do
-  PYTHONS[$version]="$(find_python "$version")"
+  if ! PYTHONS[$version]="$(find_python "$version")"; then
+    echo "error: Python $version is not installed; CI tests $PRIMARY ${EXTRA[*]} (try: pyenv install $version)" >&2
+    exit 1
+  fi
 done
 
 if [ ! -x /usr/bin/chromium ]; then

@@ -51,26 +51,34 @@ class AkSkAuth(httpx.Auth):
     def sign(self, request: httpx.Request) -> None:
         """Add the signing headers and ``Authorization`` to ``request`` in place."""
         creds = self._credentials
-        if creds.project_id and "X-Project-Id" not in request.headers:
-            request.headers["X-Project-Id"] = creds.project_id
+        headers = request.headers
+        present = set(headers.keys())  # lower-case names
+        if creds.project_id and "x-project-id" not in present:
+            headers["X-Project-Id"] = creds.project_id
         if creds.security_token is not None:
-            request.headers["X-Security-Token"] = creds.security_token.reveal()
-        if DATE_HEADER not in request.headers:
-            request.headers[DATE_HEADER] = format_sdk_date(self._clock())
-        pairs = request.url.params.multi_items()
+            headers["X-Security-Token"] = creds.security_token.reveal()
+        if "x-sdk-date" not in present:
+            headers[DATE_HEADER] = format_sdk_date(self._clock())
+        pairs = request.url.params.multi_items() if request.url.query else []
         if pairs:
             request.url = request.url.copy_with(query=canonical_query(pairs).encode("ascii"))
-        for name, value in list(request.headers.items()):
-            if value != value.strip():
-                request.headers[name] = value.strip()
+        merged: dict[str, str] = {}  # repeated names joined, as httpx's Headers.items()
+        for name, value in headers.multi_items():
+            merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        signed: dict[str, str] = {}
+        for name, value in merged.items():
+            if value != (stripped := value.strip()):
+                headers[name] = stripped  # what is signed is what is sent
+            if name not in TRANSPORT_HEADERS:
+                signed[name] = stripped
         path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
         parts = sign(
             request.method,
             path,
             pairs,
-            {k: v for k, v in request.headers.items() if k.lower() not in TRANSPORT_HEADERS},
+            signed,
             request.content,
             access_key=creds.access_key,
             secret_key=creds.secret_key.reveal(),
         )
-        request.headers["Authorization"] = parts.authorization
+        headers["Authorization"] = parts.authorization

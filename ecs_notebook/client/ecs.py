@@ -31,6 +31,7 @@ from ..model.problems import Problem
 from ..model.servers import Keypair, Server
 from ..regions import Endpoints, check_endpoint, resolve_endpoints
 from ..secrets import SecretBody
+from .http import ApiHttpClient
 from .paths import path_segment
 from .ratelimit import RateLimiter
 from .retry import NOT_SENT_ERRORS, RetryPolicy, error_is_retryable, transport_error_is_retryable
@@ -98,13 +99,15 @@ class EcsClient:
         self.on_retry = on_retry
         self.rate_limiter = rate_limiter
         self._timeout = timeout
-        self._http = httpx.AsyncClient(
+        self._http = ApiHttpClient(
             auth=auth,
             transport=transport or pooled_transport(max_connections),
             timeout=timeout,
             headers={"User-Agent": f"ecs-notebook/{__version__}"},
             follow_redirects=False,
         )
+        #: Headers every request carries (httpx's defaults, the User-Agent), read once.
+        self._headers = dict(self._http.headers)
 
     @classmethod
     def connect(
@@ -411,8 +414,8 @@ class EcsClient:
     def _build(
         self, method: str, url: str, params: Mapping[str, Any] | None, body: SecretBody | None
     ) -> httpx.Request:
-        target = httpx.URL(url, params=params)  # parsed once
-        headers = {**self._http.headers, "Host": target.netloc.decode("ascii")}
+        target = httpx.URL(url, params=params) if params else httpx.URL(url)  # parsed once
+        headers = {**self._headers, "Host": target.netloc.decode("ascii")}
         headers["Content-Type"] = JSON_POST if body is not None else JSON_GET
         if body is not None:
             headers["Content-Length"] = str(len(body))

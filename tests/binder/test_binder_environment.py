@@ -1,6 +1,7 @@
 """Binder: the environment repo2docker builds from binder/ alone runs every runbook headless.
 
-Docker is not available here, so the same steps run in a fresh virtual environment:
+Docker is not available here, so the same steps run in a fresh virtual environment of the
+Python version ``binder/runtime.txt`` names (whichever interpreter runs this test):
 ``pip install -r binder/requirements.txt``, ``binder/postBuild`` from the repository root,
 then each notebook through ``binder/start jupyter execute``.
 """
@@ -10,8 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,21 @@ BINDER = ROOT / "binder"
 pytestmark = pytest.mark.slow
 
 
+def binder_python(version: str) -> str:
+    """The interpreter Binder would use (runtime.txt's version), as scripts/test.sh finds one."""
+    script = f'source scripts/_python.sh && find_python "{version}"'
+    found = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert found.returncode == 0, f"Python {version} (binder/runtime.txt) is not installed"
+    return found.stdout.strip()
+
+
 @pytest.mark.timeout(900)
 def test_binder_environment_runs_every_runbook(tmp_path: Path) -> None:
-    assert (
-        BINDER / "runtime.txt"
-    ).read_text().strip() == f"python-{sys.version_info.major}.{sys.version_info.minor}"
+    runtime = (BINDER / "runtime.txt").read_text().strip()
+    assert runtime.startswith("python-3."), runtime
+    python = binder_python(runtime.removeprefix("python-"))
     env_dir = tmp_path / "env"
-    venv.create(env_dir, with_pip=True)
+    subprocess.run([python, "-m", "venv", str(env_dir)], check=True, timeout=300)
     bin_dir = env_dir / "bin"
     env = {
         **os.environ,
