@@ -6,6 +6,10 @@ from typing import Any
 
 import httpx
 
+from ..errors import ConfigurationError
+
+NO_COOKIES = "the ECS client sends no cookies: the API authenticates each request by itself"
+
 
 class _NoCookies(httpx.Cookies):
     """A cookie store that keeps nothing.
@@ -25,7 +29,7 @@ class ApiHttpClient(httpx.AsyncClient):
 
     def __init__(self, **options: Any) -> None:
         if options.get("cookies"):
-            raise ValueError("the ECS client sends no cookies")
+            raise ConfigurationError(NO_COOKIES)
         super().__init__(**options)
         self._kept_cookies: httpx.Cookies = _NoCookies()
 
@@ -36,4 +40,4 @@ class ApiHttpClient(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
         if cookies:
-            raise ValueError("the ECS client sends no cookies")
+            raise ConfigurationError(NO_COOKIES)

@@ -12,7 +12,7 @@ It is written here rather than taken from ``httpx-aiohttp`` (the transport the O
   ``httpx.ConnectTimeout`` ("nothing was sent"), even a server that hung up after the request
   was written: for a POST that would be retried blindly. Here an error counts as "not sent"
   only when aiohttp failed to open the connection (:func:`httpx_error`).
-- **Half the CPU.** API answers are small JSON documents: the body is read in one call and
+- **Less CPU.** API answers are small JSON documents: the body is read in one call and
   handed to httpx as bytes, not streamed through three wrappers; headers go to aiohttp as the
   raw pairs httpx holds; aiohttp keeps no cookie jar of its own (httpx's client is the one
   place where cookies would live).

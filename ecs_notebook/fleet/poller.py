@@ -27,6 +27,9 @@ from ..errors import ApiError, EcsNotebookError, NotFoundError
 from ..model.jobs import Job
 from ..model.servers import Server
 from .book import JobBook
+from .health import RUNNING as ACTIVE_STATUS
+from .health import STOPPED as STOPPED_STATUS
+from .health import expected_status
 from .journal import Journal
 from .records import (
     FAIL,
@@ -144,6 +147,11 @@ class Poller:
         #: When set, a job's SUCCESS moves the row to ``VERIFYING`` and hands its key here
         #: (the health check decides between ``SUCCESS`` and ``UNHEALTHY``).
         self.on_verify = on_verify
+        #: The request's ``mode`` (set by ``FleetRun``): with the status a server had before,
+        #: it says how a successful reinstall leaves the server (``health.expected_status``),
+        #: which is all there is to judge a row whose job id was never learned.
+        self.mode: str | None = None
+        self._at_rest_odd: set[str] = set()
         self.requests = 0
         self.errors = 0
         self.finished_at: dict[str, float] = {}
@@ -421,14 +429,19 @@ class Poller:
         if record.status == UNKNOWN:
             await self._resolve_unknown(record, server, polls)
             return
-        # Accepted, but no job id: follow the server until it stops rebuilding.
-        if server.rebuilding:
+        # Accepted, but no job id: follow the server until it is at rest again.
+        if server.rebuilding or server.task_state:
             self.book.update(record.key, polls=polls, last_polled=now)
             return
-        final = FAIL if server.status == "ERROR" else SUCCESS
+        final, note = self._judge_at_rest(record, server)
+        if final == FAIL and server.status != "ERROR" and record.key not in self._at_rest_odd:
+            # Seen once at rest in the wrong status: look again before calling it failed.
+            self._at_rest_odd.add(record.key)
+            self.book.update(record.key, polls=polls, last_polled=now)
+            return
+        self._at_rest_odd.discard(record.key)
         if final == SUCCESS and self.on_verify is not None:
             final = VERIFYING
-        note = f"server is {server.status} after rebuilding (job id unknown)"
         updated = self.book.move(
             record.key, final, end_time=now, note=note, polls=polls, last_polled=now
         )
@@ -436,6 +449,27 @@ class Poller:
             await self.journal.record_job(updated)
         if final == VERIFYING:
             self._verify(record.key)
+
+    def _judge_at_rest(self, record: JobRecord, server: Server) -> tuple[str, str]:
+        """A reinstall whose job id is unknown, judged once its server is at rest again.
+
+        With no job to ask, the server is the only witness: a failed reinstall leaves it
+        ``ERROR``, or stopped when a successful one would have started it again (the caller
+        sees that twice in a row before it believes it).
+        """
+        status = server.status
+        if status == "ERROR":
+            return FAIL, "server is ERROR after rebuilding (job id unknown)"
+        before = record.observed.status if record.observed is not None else None
+        if before in (ACTIVE_STATUS, STOPPED_STATUS) or self.mode is not None:
+            expected = expected_status(before, self.mode)
+            if status != expected:
+                return FAIL, (
+                    f"server came back {status}, not {expected} as a successful reinstall "
+                    "leaves it: the reinstall most likely failed (job id unknown; the "
+                    "server's events say why)"
+                )
+        return SUCCESS, f"server is {status} after rebuilding (job id unknown)"
 
     async def _resolve_unknown(self, record: JobRecord, server: Server, polls: int) -> None:
         """An unanswered POST, judged from the server against what was seen before it."""

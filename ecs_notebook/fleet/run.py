@@ -266,6 +266,7 @@ class FleetRun:
             on_change=self._driver_changed,
         )
         self._driver = driver
+        self.poller.mode = mode
         self.book.on_final = driver.row_final
         self.submitter.before_send = driver.allow_send
         if state.rollout.verify:

@@ -123,6 +123,35 @@ def test_lost_answer_is_resolved_from_the_server_and_never_resent(tmp_path: Path
     assert all(r.attempts == 1 for r in run.book.records())
 
 
+def test_a_lost_answer_whose_reinstall_failed_is_failed_not_verified(tmp_path: Path) -> None:
+    """Found with the CLI: the job id is unknown, the job fails, the server comes back stopped.
+
+    A running server reinstalled with ``withStopServer`` is started again by a successful
+    reinstall; stopped and at rest, it says the reinstall failed (the simulator's ground
+    truth agrees). It used to be handed to the health check, which waited 10 minutes.
+    """
+    sim = Simulator(servers=6, seed=4, job_seconds=5)  # still rebuilding when looked at
+    running = [s.id for s in sim.model.servers.values() if s.status == "ACTIVE"]
+    failing, fine = running[:2]
+    sim.model.servers[failing].cloud_init = False  # its job will FAIL halfway
+    run = FleetRun(client_for(sim), tmp_path / "run.jsonl", schedule=FAST)
+    plan = run.plan(keypair_request(sim), server_ids=[failing, fine])
+    sim.set_faults(FaultSpec.parse("lost=1.0"))
+    run.start(plan.confirm(2), keypair_request(sim))
+    assert run.wait_submitted(30)
+    sim.set_faults(None)
+    summary = run.wait(60)
+    truth = sim.state()["servers"]
+    assert truth[failing]["reinstalls_failed"] == 1 and truth[failing]["status"] == "SHUTOFF"
+    assert truth[fine]["reinstalls_completed"] == 1
+    failed, done = run.book.get(failing), run.book.get(fine)
+    assert failed.job_id is None and done.job_id is None  # judged by the servers alone
+    assert done.status == "SUCCESS"
+    assert failed.status == "FAIL"
+    assert "came back SHUTOFF, not ACTIVE" in (failed.note or "")
+    assert summary.counts == {"SUCCESS": 1, "FAIL": 1}
+
+
 @pytest.mark.parametrize("fault", ["reset=1.0", "503=1.0"])
 def test_a_post_provably_not_processed_is_sent_again(tmp_path: Path, fault: str) -> None:
     sim = Simulator(servers=3, seed=5, job_seconds=0.5)

@@ -20,6 +20,7 @@ from ecs_notebook.client import NO_RETRY, EcsClient
 from ecs_notebook.client.http import ApiHttpClient
 from ecs_notebook.client.retry import NOT_SENT_ERRORS
 from ecs_notebook.client.transport import PooledTransport, httpx_error
+from ecs_notebook.errors import ConfigurationError
 from ecs_notebook.model import ReinstallRequest
 from ecs_notebook.secrets import Secret
 
@@ -123,10 +124,10 @@ async def test_cookies_an_answer_sets_are_never_sent_back(recorder: tuple[Record
 
 
 def test_the_http_client_takes_no_cookies() -> None:
-    with pytest.raises(ValueError, match="no cookies"):
+    with pytest.raises(ConfigurationError, match="no cookies"):
         ApiHttpClient(cookies={"session": "x"})
     client = ApiHttpClient()
-    with pytest.raises(ValueError, match="no cookies"):
+    with pytest.raises(ConfigurationError, match="no cookies"):
         client.cookies = {"session": "x"}  # type: ignore[assignment]
     client.cookies.set("a", "b")  # a no-op store: nothing kept is ever sent
     assert isinstance(client.cookies, httpx.Cookies)
