@@ -11,10 +11,11 @@ Never on stdout, which holds data only.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Final
 
 from tqdm import tqdm
@@ -26,6 +27,28 @@ from ..fleet.progress import RunProgress, book_progress, clock_text
 QUIET_EVERY: Final = 30.0
 #: Seconds between redraws of the live bar (a terminal).
 BAR_EVERY: Final = 1.0
+#: The reporter whose bar is on the terminal now, if any (see :func:`say`).
+_live: ProgressReporter | None = None
+
+
+def say(text: str) -> None:
+    """Print a line on stderr: above the live bar when there is one, not glued to it."""
+    reporter = _live
+    if reporter is not None:
+        reporter.write(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def bar_hidden() -> Iterator[None]:
+    """Take the live bar (if any) off the terminal while the operator is asked something."""
+    reporter = _live
+    if reporter is None:
+        yield
+    else:
+        with reporter.hidden():
+            yield
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
@@ -64,6 +87,7 @@ class ProgressReporter:
         self._last: RunProgress | None = None
         self._stop = threading.Event()
         self._bar: Any = None
+        self._hidden = False
         if self.tty:
             self._bar = tqdm(
                 total=total,
@@ -73,9 +97,13 @@ class ProgressReporter:
                 leave=True,
                 # tqdm writes the postfix as ", counts": inside the brackets it reads
                 # "[00:28<00:05, SUCCESS 20, RUNNING 9]".
+                # No "<{remaining}": the postfix has the ETA from the run's own duration
+                # model, which knows about jobs still running (tqdm's rate does not).
                 bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-                "[{elapsed}<{remaining}{postfix}]",
+                "[{elapsed}{postfix}]",
             )
+            global _live
+            _live = self
         self._ticker = threading.Thread(target=self._tick_loop, name="cli-progress", daemon=True)
         self._ticker.start()
 
@@ -88,7 +116,8 @@ class ProgressReporter:
                     self._bar.total = progress.total
                 self._bar.n = progress.finished
                 self._bar.set_postfix_str(self._postfix(progress), refresh=False)
-                self._bar.refresh()
+                if not self._hidden:
+                    self._bar.refresh()
             elif progress.counts != self._last_counts:
                 self._line(progress)
 
@@ -96,7 +125,8 @@ class ProgressReporter:
         """What the ticker does: redraw the bar, or repeat the line after ``every`` quiet s."""
         with self._lock:
             if self._bar is not None:
-                self._bar.refresh()
+                if not self._hidden:
+                    self._bar.refresh()
             elif self._last is not None and self.clock() - self._last_line_at >= self.every:
                 self._line(self._last)
 
@@ -104,10 +134,40 @@ class ProgressReporter:
         """Stop the ticker; end the bar (or print the last line if it changed)."""
         self._stop.set()
         self._ticker.join()
+        global _live
         with self._lock:
+            if _live is self:
+                _live = None
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
+
+    def write(self, text: str) -> None:
+        """Print ``text`` as a line of its own, the bar (if any) drawn again below it."""
+        with self._lock:
+            if self._bar is not None and not self._hidden:
+                self._bar.clear()
+            try:
+                print(text, file=self.stream, flush=True)
+            except (BrokenPipeError, ValueError):
+                return
+            if self._bar is not None and not self._hidden:
+                self._bar.refresh()
+
+    @contextlib.contextmanager
+    def hidden(self) -> Iterator[None]:
+        """No bar on the terminal inside the block (the counts still update)."""
+        with self._lock:
+            self._hidden = True
+            if self._bar is not None:
+                self._bar.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._hidden = False
+                if self._bar is not None:
+                    self._bar.refresh()
 
     def __enter__(self) -> ProgressReporter:
         return self

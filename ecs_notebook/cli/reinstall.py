@@ -52,7 +52,7 @@ from .common import (
 )
 from .common import check_target as check_target_options
 from .output import add_output_options, emit, emit_document
-from .progress import ProgressReporter, follow_book
+from .progress import ProgressReporter, bar_hidden, follow_book, say
 from .rollout_args import add_rollout_arguments, rollout_from_args
 
 T = TypeVar("T")
@@ -406,7 +406,7 @@ def _has_terminal() -> bool:
 
 
 def _notice(text: str) -> None:
-    print(f"notice: {text}", file=sys.stderr, flush=True)
+    say(f"notice: {text}")
 
 
 def _schedule(args: argparse.Namespace) -> PollSchedule:
@@ -453,6 +453,7 @@ def _confirmation(args: argparse.Namespace, plan: Plan, explicit: bool) -> int |
 
 
 def _follow(run: FleetRun, args: argparse.Namespace) -> int:
+    answer: Summary | bool | None
     try:
         with ProgressReporter(len(run.book)) as reporter:
             unsubscribe = follow_book(run.book, reporter)
@@ -460,16 +461,16 @@ def _follow(run: FleetRun, args: argparse.Namespace) -> int:
                 if args.no_wait:
                     _until_interrupted(run.wait_submitted)
                     run.stop()
-                    summary = run.wait()
+                    answer = run.wait()
                 else:
                     answer = _until_interrupted(_approving(run))
-                    if not isinstance(answer, Summary):
-                        return _paused(run)  # the operator said no to the next wave
-                    summary = answer
             finally:
                 unsubscribe()
     except KeyboardInterrupt:
         return _paused(run)
+    if not isinstance(answer, Summary):
+        return _paused(run)  # the operator said no to the next wave (the bar is gone)
+    summary = answer
     if args.no_wait:
         print(
             f"submitted; track with: {resume_command(run.journal.current_path)}",
@@ -503,9 +504,9 @@ def _approving(run: FleetRun) -> Callable[[float], Summary | bool | None]:
 
 def _ask_next_wave(done: int, waves: Sequence[Any]) -> bool:
     last = waves[done - 1]
-    print(f"wave {done} of {len(waves)}: {last.line()}", file=sys.stderr)
-    print(f"start wave {done + 1} of {len(waves)}? [y/N] ", end="", file=sys.stderr, flush=True)
-    with open("/dev/tty") as tty:
+    say(f"wave {done} of {len(waves)}: {last.line()}")
+    with bar_hidden(), open("/dev/tty") as tty:
+        print(f"start wave {done + 1} of {len(waves)}? [y/N] ", end="", file=sys.stderr, flush=True)
         return tty.readline().strip().lower() in ("y", "yes")
 
 

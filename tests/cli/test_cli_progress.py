@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from ecs_notebook.cli.progress import QUIET_EVERY, ProgressReporter
+from ecs_notebook.cli.progress import QUIET_EVERY, ProgressReporter, bar_hidden, say
 from ecs_notebook.fleet.progress import RunProgress
 
 
@@ -50,5 +50,30 @@ def test_a_terminal_gets_a_live_bar_with_counts_elapsed_and_eta() -> None:
     text = out.getvalue()
     assert "\r" in text and "1/4" in text  # redrawn in place
     assert "RUNNING 3, SUCCESS 1 · ETA 1:30" in text
-    assert "<" in text and "00:00" in text  # tqdm's [elapsed<remaining]
+    assert "[00:00, RUNNING 3" in text  # elapsed, then our ETA: not tqdm's "<remaining"
+    assert "<" not in text
     assert reporter.lines == 0  # no plain lines on a terminal
+
+
+def test_a_message_during_the_bar_gets_a_line_of_its_own() -> None:
+    out = io.StringIO()
+    with ProgressReporter(4, stream=out, tty=True) as reporter:
+        reporter.update(progress({"RUNNING": 4}, 0))
+        say("notice: the journal was replaced")
+        reporter.update(progress({"RUNNING": 3, "SUCCESS": 1}, 1))
+    say("after the bar")  # no live bar: straight to stderr (not to this stream)
+    segments = [part for line in out.getvalue().split("\n") for part in line.split("\r")]
+    assert "notice: the journal was replaced" in [s.strip("\x1b[A") for s in segments]
+    assert "after the bar" not in out.getvalue()
+
+
+def test_the_bar_stays_off_the_terminal_while_the_operator_is_asked() -> None:
+    out = io.StringIO()
+    with ProgressReporter(4, stream=out, tty=True) as reporter:
+        reporter.update(progress({"RUNNING": 4}, 0))
+        with bar_hidden():
+            asked_at = len(out.getvalue())
+            reporter.update(progress({"RUNNING": 3, "SUCCESS": 1}, 1))
+            reporter.tick()
+            assert "SUCCESS 1" not in out.getvalue()[asked_at:]  # nothing drawn over a prompt
+        assert "SUCCESS 1" in out.getvalue()[asked_at:]  # drawn again, up to date

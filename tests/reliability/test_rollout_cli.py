@@ -12,10 +12,16 @@ No timers: the tests wait on the processes' own output lines and exit.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import re
 import signal
+import struct
 import subprocess
+import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +259,64 @@ def test_bad_rollout_flags_exit_2_naming_the_flag(served12: Served, tmp_path: Pa
         done = run(reinstall(base_url, tmp_path / "run.jsonl", 12, flag, value), env)
         assert done.returncode == 2 and flag in done.stderr, (flag, done.stderr)
     assert posts(sim) == 0
+
+
+# A child in its own session whose controlling terminal is the pty (for /dev/tty), then exec.
+ON_A_TERMINAL = """
+import fcntl, os, sys, termios
+fd = int(sys.argv[1])
+os.setsid()
+fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+for target in (0, 1, 2):
+    os.dup2(fd, target)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def on_a_terminal(cmd: list[str], env: dict[str, str], answers: list[str]) -> tuple[int, str]:
+    """Run ``cmd`` on a pseudo-terminal, answering each ``[y/N]`` prompt in turn."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, "-c", ON_A_TERMINAL, str(slave), *cmd], env=env, pass_fds=[slave]
+    )
+    os.close(slave)
+    output, asked = b"", 0
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)  # blocks until output; EIO once all closed
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            while output.count(b"[y/N]") > asked:
+                os.write(master, answers[asked].encode() + b"\n")
+                asked += 1
+    finally:
+        os.close(master)
+    return child.wait(timeout=60), output.decode("utf-8", "replace")
+
+
+@pytest.mark.timeout(180)
+def test_pause_between_waves_asks_on_the_terminal_and_no_stops_before_the_next_wave(
+    served12: Served, tmp_path: Path
+) -> None:
+    sim, base_url, env = served12
+    order = plan_order(sim)
+    journal = tmp_path / "run.jsonl"
+    cmd = [
+        *[c for c in reinstall(base_url, journal, 12, "--waves", "1,5") if c != "--password-stdin"],
+        "--keyname", sim.keypair_name, "--userid", sim.user_id, "--pause-between-waves",
+    ]  # fmt: skip
+    code, output = on_a_terminal(cmd, env, ["y", "n"])
+    assert code == 130, output
+    # What the operator saw, each redraw of the bar (after a carriage return) apart.
+    lines = [part for line in output.split("\n") for part in line.split("\r") if part.strip()]
+    assert "start wave 2 of 4? [y/N] y" in lines and "start wave 3 of 4? [y/N] n" in lines
+    assert "wave 1 of 4: 1 sent, 1 succeeded, 0 unhealthy, 0 failed, 0 held" in lines
+    assert "wave 2 of 4: 5 sent, 5 succeeded, 0 unhealthy, 0 failed, 0 held" in lines
+    assert any(line.startswith("continue with: ecs-notebook resume --journal") for line in lines)
+    assert posts(sim) == 6  # waves 1 and 2; "n" sent nothing of wave 3
+    assert accepted(sim) == {sid: int(sid in order[:6]) for sid in order}
