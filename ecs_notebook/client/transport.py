@@ -105,22 +105,16 @@ class PooledTransport(httpx.AsyncBaseTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # The body and headers (an admin password, a token) are passed straight through, not
+        # kept in this frame's locals, and a failure keeps aiohttp's message but drops its
+        # frames (whose locals hold them): a verbose traceback shows neither.
         session = self._session or self._open()
-        try:
-            body: bytes | None = request.content
-        except httpx.RequestNotRead:
-            body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in request.headers.raw
-            if name.lower() != b"transfer-encoding"  # aiohttp frames the body itself
-        ]
         try:
             async with session.request(
                 request.method,
                 str(request.url),
-                headers=headers,
-                data=body or None,
+                headers=_headers(request),
+                data=await _body(request),
                 allow_redirects=False,
                 compress=False,
                 timeout=self._timeout(request.extensions.get("timeout", {})),
@@ -128,22 +122,60 @@ class PooledTransport(httpx.AsyncBaseTransport):
             ) as answer:
                 content = await answer.read()
         except aiohttp.ClientError as exc:
-            raise httpx_error(exc) from exc
-        extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
-        if answer.reason:
-            extensions["reason_phrase"] = answer.reason.encode("latin-1", "replace")
-        return httpx.Response(  # the body is read (and decoded) here, not streamed
-            answer.status,
-            headers=answer.raw_headers,
-            content=content,
-            request=request,
-            extensions=extensions,
-        )
+            raise httpx_error(_without_frames(exc)) from exc
+        try:
+            return _as_httpx(answer, content, request)
+        except httpx.DecodingError as exc:  # a body that does not match its Content-Encoding
+            del answer, content  # answers carry tokens too (IAM, STS): not in the locals
+            raise httpx.DecodingError(str(exc), request=request) from None
 
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _as_httpx(
+    answer: aiohttp.ClientResponse, content: bytes, request: httpx.Request
+) -> httpx.Response:
+    """The answer as httpx's, its body read (and decoded) here, not streamed."""
+    extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
+    if answer.reason:
+        extensions["reason_phrase"] = answer.reason.encode("latin-1", "replace")
+    return httpx.Response(
+        answer.status,
+        headers=answer.raw_headers,
+        content=content,
+        request=request,
+        extensions=extensions,
+    )
+
+
+def _without_frames(exc: aiohttp.ClientError) -> aiohttp.ClientError:
+    """``exc`` and what caused it, their messages kept and their tracebacks dropped."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        seen.__traceback__ = None
+        seen = seen.__cause__ or seen.__context__
+    return exc
+
+
+def _headers(request: httpx.Request) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in request.headers.raw
+        if name.lower() != b"transfer-encoding"  # aiohttp frames the body itself
+    ]
+
+
+async def _body(request: httpx.Request) -> bytes | None:
+    try:
+        return request.content or None
+    except httpx.RequestNotRead:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        return b"".join([part async for part in request.stream]) or None
 
 
 def pooled_transport(max_connections: int) -> httpx.AsyncBaseTransport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import traceback
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -188,3 +189,56 @@ def test_a_failure_after_connecting_may_have_been_sent(exc: aiohttp.ClientError)
 
 def test_a_url_aiohttp_cannot_use_is_an_unsupported_protocol() -> None:
     assert isinstance(httpx_error(aiohttp.InvalidURL("ftp://x")), httpx.UnsupportedProtocol)
+
+
+# -- what a verbose traceback of a transport failure shows ---------------------------------
+
+CANARY = "Canary@Secret-7731"
+
+
+def verbose(exc: BaseException) -> str:
+    """The traceback with every frame's locals and the whole chain (as ``pytest -l`` shows),
+    from the first frame that is not this test's (whose locals hold the canary itself)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    exc = exc.with_traceback(tb)
+    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+async def test_a_failure_after_the_body_was_read_shows_no_body_in_any_frame() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()  # after the request was written: "maybe sent"
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport = PooledTransport()
+    secret = json.dumps({"os-reinstall": {"adminpass": CANARY}}).encode()
+    request = httpx.Request(
+        "POST", f"http://127.0.0.1:{port}/x", headers={"X-Auth-Token": CANARY}, content=secret
+    )
+    async with server:
+        with pytest.raises(httpx.ReadError) as caught:
+            await transport.handle_async_request(request)
+    await transport.aclose()
+    assert isinstance(caught.value.__cause__, aiohttp.ClientError)  # the cause is kept
+    text = verbose(caught.value)
+    assert "handle_async_request" in text and str(caught.value.__cause__) in text
+    assert CANARY not in text
+
+
+async def test_an_answer_that_cannot_be_decoded_shows_no_body_or_headers(
+    recorder: tuple[Recorder, str],
+) -> None:
+    rec, url = recorder
+    rec.answers.append(
+        answer("200 OK", CANARY.encode(), "Content-Encoding: gzip", f"X-Subject-Token: {CANARY}")
+    )
+    transport = PooledTransport()
+    try:
+        with pytest.raises(httpx.DecodingError) as caught:
+            await transport.handle_async_request(httpx.Request("GET", f"{url}/v3/auth/tokens"))
+    finally:
+        await transport.aclose()
+    assert CANARY not in verbose(caught.value)

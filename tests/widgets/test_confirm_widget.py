@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from support.sim import FAST, keypair_request
 
 from ecs_notebook.client import SyncEcsClient
@@ -90,3 +91,28 @@ def test_cancel_stops_new_submissions(tmp_path: Path) -> None:
     assert summary.counts.get("NOT_SENT", 0) > 0
     assert posts(sim) == summary.counts.get("SUCCESS", 0) < plan.count
     assert "not sent" in panel.progress_label.value
+
+
+@pytest.mark.parametrize("failing", [0, 3], ids=["canary", "wave-2"])
+def test_the_submitted_bar_follows_a_halted_run_that_is_continued(
+    sim: Simulator, client: SyncEcsClient, tmp_path: Path, failing: int
+) -> None:
+    """Found by hand: after Continue on a run that had ended halted, the bar stayed put."""
+    from ecs_notebook.fleet.rollout import Rollout
+
+    panel, count = planned(sim, client, tmp_path)
+    run = panel.run
+    assert run is not None
+    order = sorted(sim.model.servers.values(), key=lambda s: (s.name, s.id))
+    order[failing].reinstall_fails = True  # in wave 1 (the canary) or wave 2
+    panel.rollout_source = lambda: Rollout(waves=[1, 5])
+    send_from_browser(panel.count, value=str(count))
+    assert panel.submit()
+    panel.wait(60)
+    assert run.halted is not None
+    assert panel.progress.value == posts(sim) < count and panel.cancel_button.disabled
+    run.proceed()  # the console's Continue: a fresh budget for the held servers
+    summary = panel.wait(60)
+    assert summary.counts == {"FAIL": 1, "SUCCESS": count - 1}
+    assert panel.progress.value == count == posts(sim)
+    assert f"accepted {count}" in panel.progress_label.value
