@@ -1,4 +1,4 @@
-"""The fleet picture: rows per status over time, stacked, with a legend, axes and marks.
+"""The fleet picture: rows per status over time, stacked, with axes, marks and a legend.
 
 A bqplot figure that updates in place: each redraw sends the samples' x values and one
 count series per status as float32 binary buffers (a few kilobytes, whatever the fleet's
@@ -7,7 +7,9 @@ bqplot was chosen over plotly's ``FigureWidget`` by that measure: at 240 samples
 statuses bqplot sends about 11.6 KB per update, plotly about 24.6 KB (JSON).
 
 The samples come from a :class:`~ecs_notebook.fleet.progress.CountsHistory`; its marks
-(waves, once runs have them) are drawn as labelled vertical rules.
+(waves, once runs have them) are drawn as labelled vertical rules. The legend is a line of
+HTML under the plot, not bqplot's (which is drawn inside the plot, over the bands and the
+wave labels).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ with warnings.catch_warnings():
     import bqplot as bq
 
 from ..fleet.progress import CountsHistory
-from .styles import colour
+from .styles import colour, esc
 
 #: Bottom to top: finished rows first, then rows in flight, then rows still to send.
 STACK_ORDER: Final = (
@@ -49,6 +51,10 @@ STACK_ORDER: Final = (
 )
 
 
+#: How far down (a share of the plot's height) every other wave label sits.
+LABEL_STEP: Final = 0.12
+
+
 class FleetPicture(widgets.VBox):  # type: ignore[misc]
     """Stacked counts per status over time (seconds since the run started).
 
@@ -68,7 +74,7 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             fill="bottom",
             interpolation="step-after",  # counts hold until the next sample: steps, not wedges
             stroke_width=0,
-            display_legend=True,
+            display_legend=False,
             labels=[],
             colors=[],
         )
@@ -81,7 +87,15 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             stroke_width=1,
         )
         self.rule_labels = bq.Label(
-            x=[], y=[], text=[], scales={"x": self.x_scale, "y": self.y_scale}, font_weight="normal"
+            x=[],
+            y=[],
+            text=[],
+            scales={"x": self.x_scale, "y": self.y_scale},
+            font_weight="normal",
+            colors=["#263238"],  # the rules' colour: one wave, one rule, one label
+            align="start",  # right of its rule
+            x_offset=3,
+            y_offset=12,  # inside the plot, under its top edge
         )
         self.x_axis = bq.Axis(scale=self.x_scale, label="seconds since the first submission")
         self.y_axis = bq.Axis(
@@ -90,13 +104,14 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
         self.figure = bq.Figure(
             marks=[self.areas, self.rules, self.rule_labels],
             axes=[self.x_axis, self.y_axis],
-            legend_location="top-left",
             fig_margin={"top": 10, "bottom": 40, "left": 60, "right": 10},
             animation_duration=0,
             padding_y=0.0,  # zero servers on the axis line, not a band below it
         )
         self.figure.layout = widgets.Layout(width="100%", height=height, min_width="300px")
-        super().__init__([self.figure])
+        self.legend = widgets.HTML()
+        self.legend.add_class("ecs-picture-legend")
+        super().__init__([self.figure, self.legend])
         self.add_class("ecs-picture")
 
     def add(self, seconds: float, counts: Mapping[str, int]) -> None:
@@ -152,12 +167,15 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             self.x_scale.min = float(times[0])
             self.y_scale.max = max(1.0, top)
             self.y_axis.num_ticks = int(min(5.0, max(1.0, top)))  # whole servers only
+        self.legend.value = legend_html(order)  # sent only when the statuses change
         if marks:
             with self.rules.hold_sync(), self.rule_labels.hold_sync():
                 self.rules.x = np.array([[t, t] for t, _ in marks], dtype=np.float32)
                 self.rules.y = np.array([[0, top] for _ in marks], dtype=np.float32)
                 self.rule_labels.x = [t for t, _ in marks]
-                self.rule_labels.y = [top for _ in marks]
+                # Waves that start close together would print over each other: every
+                # other label one line lower.
+                self.rule_labels.y = [top * (1.0 - LABEL_STEP * (i % 2)) for i in range(len(marks))]
                 self.rule_labels.text = [label for _, label in marks]
         self.draws += 1
 
@@ -174,6 +192,18 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"FleetPicture(samples={len(self.history.samples)}, draws={self.draws})"
+
+
+def legend_html(statuses: tuple[str, ...]) -> str:
+    """One swatch and name per status, in the stack's order from the bottom band up."""
+    items = "".join(
+        '<span class="ecs-legend-item" style="display:inline-flex;align-items:center;'
+        'margin-right:10px">'
+        f'<span style="display:inline-block;width:10px;height:10px;margin-right:4px;'
+        f'background:{colour(status)}"></span>{esc(status)}</span>'
+        for status in statuses
+    )
+    return f'<div style="font-size:12px;line-height:16px;padding-left:60px">{items}</div>'
 
 
 def picture_state(picture: FleetPicture) -> dict[str, Any]:

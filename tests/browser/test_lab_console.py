@@ -94,8 +94,12 @@ def test_form_preview_submit_and_live_table_in_jupyterlab(page: Any, lab: Lab) -
         " || before) !== before",
         arg=before,
     )
-    legend = page.locator(".ecs-picture svg .legendtext")
+    legend = page.locator(".ecs-picture-legend .ecs-legend-item")
     legend.get_by_text(re.compile("^(SUBMITTING|INIT|RUNNING|SUCCESS)$")).first.wait_for()
+    plot = page.locator(".ecs-picture svg").first.bounding_box()
+    key = page.locator(".ecs-picture-legend").first.bounding_box()
+    assert plot is not None and key is not None
+    assert key["y"] >= plot["y"] + plot["height"] - 1  # under the plot, not over the bands
 
     # Another cell runs (the kernel is busy) while the table keeps moving to SUCCESS.
     last = page.locator(".jp-Cell").last

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ecs_notebook.client import SyncEcsClient
 from ecs_notebook.fleet import FleetRun, JobBook, JobRecord
 from ecs_notebook.simulator import Simulator
 from ecs_notebook.widgets import FleetPicture, JobTable
+from ecs_notebook.widgets.styles import colour
 from ecs_notebook.widgets.testing import CommRecorder, send_from_browser
 
 BUDGET = 50 * 1024
@@ -167,7 +169,15 @@ def test_picture_stays_small_however_long_the_run(recorder: CommRecorder) -> Non
     assert 0 < sent < 5_000  # one update of the picture, whatever the fleet's size
     assert picture.x_scale.max == 1300.0  # the time axis reaches "now", past the last sample
     series = picture.series()
-    assert list(series) == ["SUCCESS", "RUNNING", "PLANNED"]  # legend, bottom band first
+    assert list(series) == ["SUCCESS", "RUNNING", "PLANNED"]  # bottom band first
+    # The legend (under the plot): the same statuses, in the same order, in their colours.
+    items = re.findall(r"background:(#[0-9a-f]+)\"></span>(\w+)</span>", picture.legend.value)
+    assert items == [(colour(s), s) for s in ("SUCCESS", "RUNNING", "PLANNED")]
+    mark = recorder.mark()
+    picture.add(1300.0, {"SUCCESS": 10_000})
+    picture.draw(now=1301.0)
+    assert "RUNNING" in picture.legend.value  # what was drawn stays explained
+    assert "ecs-legend-item" not in "".join(m.text for m in recorder.since(mark))  # unchanged
     assert series["SUCCESS"][-1] == 10_000 and series["RUNNING"][-1] == 100
     assert series["PLANNED"][0] == 10_000 and series["SUCCESS"][0] == 0
 
@@ -177,9 +187,12 @@ def test_picture_draws_marks_for_waves(recorder: CommRecorder) -> None:
     picture.add(0.0, {"PLANNED": 4})
     picture.add(10.0, {"PLANNED": 2, "RUNNING": 2})
     picture.mark(5.0, "wave 2")
+    picture.mark(5.25, "wave 3")  # close behind: its label sits lower, not on top of wave 2's
     picture.draw(now=12.0)
-    assert list(picture.rule_labels.text) == ["wave 2"]
-    assert picture.rules.x.ravel().tolist() == [5.0, 5.0]
+    assert list(picture.rule_labels.text) == ["wave 2", "wave 3"]
+    assert picture.rules.x.ravel().tolist() == [5.0, 5.0, 5.25, 5.25]
+    high, low = picture.rule_labels.y
+    assert high == picture.y_scale.max == 4 and low < high
 
 
 def test_rows_added_after_attaching_keep_the_book_order() -> None:
