@@ -146,7 +146,7 @@ class ReinstallRequest:
             return [
                 Problem(
                     "mode",
-                    f"not set: a running server may be refused{where}; "
+                    f"not set: the API refuses to reinstall a running server (Ecs.0100){where}; "
                     f"choose {WITH_STOP_SERVER} to stop it first",
                     "warning",
                 )
