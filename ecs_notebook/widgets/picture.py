@@ -108,10 +108,7 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             animation_duration=0,
             padding_y=0.0,  # zero servers on the axis line, not a band below it
         )
-        # No empty axes before the first sample: the figure shows with the first draw.
-        self.figure.layout = widgets.Layout(
-            width="100%", height=height, min_width="300px", display="none"
-        )
+        self.figure.layout = widgets.Layout(width="100%", height=height, min_width="300px")
         self.legend = widgets.HTML()
         self.legend.add_class("ecs-picture-legend")
         super().__init__([self.figure, self.legend])
@@ -126,10 +123,8 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
         self.history.mark(seconds, label)
 
     def clear(self) -> None:
-        """Forget every sample and mark (the figure is hidden until the next draw)."""
+        """Forget every sample and mark."""
         self.history.clear()
-        self.figure.layout.display = "none"
-        self.legend.value = ""
 
     def draw(self, now: float | None = None) -> None:
         """Send the picture; the time axis ends at ``now`` (default: the last sample)."""
@@ -173,7 +168,6 @@ class FleetPicture(widgets.VBox):  # type: ignore[misc]
             self.y_scale.max = max(1.0, top)
             self.y_axis.num_ticks = int(min(5.0, max(1.0, top)))  # whole servers only
         self.legend.value = legend_html(order)  # sent only when the statuses change
-        self.figure.layout.display = None
         if marks:
             with self.rules.hold_sync(), self.rule_labels.hold_sync():
                 self.rules.x = np.array([[t, t] for t, _ in marks], dtype=np.float32)

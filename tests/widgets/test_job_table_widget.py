@@ -205,15 +205,3 @@ def test_rows_added_after_attaching_keep_the_book_order() -> None:
     book.notify()  # one notice with every new key, in no particular order
     assert table.visible_keys() == tuple(keys)
     assert table.status_counts() == {"PLANNED": 30} and table.refreshing
-
-
-def test_the_picture_shows_no_empty_axes_before_its_first_sample() -> None:
-    picture = FleetPicture()
-    assert picture.figure.layout.display == "none" and picture.legend.value == ""
-    picture.draw(now=3.0)  # nothing recorded: still nothing to show
-    assert picture.figure.layout.display == "none"
-    picture.add(0.0, {"PLANNED": 2})
-    picture.draw(now=1.0)
-    assert picture.figure.layout.display is None and "PLANNED" in picture.legend.value
-    picture.clear()  # a new book attached: hidden until its first sample
-    assert picture.figure.layout.display == "none" and picture.legend.value == ""
