@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.cli_runs import CLI, Served, accepted, posts, serve
+from support.cli_runs import CLI, Served, accepted, posts, reinstall_command, serve
 from support.progress import wait_until_sent
 
 from ecs_notebook.fleet import replay
@@ -30,25 +30,7 @@ def served() -> Iterator[Served]:
 
 
 def reinstall(base_url: str, journal: Path, *extra: str) -> list[str]:
-    return [
-        *CLI,
-        "reinstall",
-        "--name-regex",
-        ".",
-        "--mode",
-        "withStopServer",
-        "--expect",
-        "40",
-        "--journal",
-        str(journal),
-        "--concurrency",
-        "2",
-        "--endpoint",
-        base_url,
-        "--poll-interval",
-        "0.2",
-        *extra,
-    ]
+    return reinstall_command(base_url, journal, 40, *extra, poll_interval=0.2)
 
 
 def _sigint_default() -> None:

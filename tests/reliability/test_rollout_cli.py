@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli_runs import CLI, Served, accepted, posts, serve
+from support.cli_runs import CLI, Served, accepted, posts, reinstall_command, serve
 
 from ecs_notebook.fleet import replay
 from ecs_notebook.simulator import Simulator
@@ -60,26 +60,7 @@ def plan_order(sim: Simulator) -> list[str]:
 
 
 def reinstall(base_url: str, journal: Path, n: int, *extra: str) -> list[str]:
-    return [
-        *CLI,
-        "reinstall",
-        "--name-regex",
-        ".",
-        "--mode",
-        "withStopServer",
-        "--password-stdin",
-        "--expect",
-        str(n),
-        "--journal",
-        str(journal),
-        "--concurrency",
-        "2",
-        "--endpoint",
-        base_url,
-        "--poll-interval",
-        "0.1",
-        *extra,
-    ]
+    return reinstall_command(base_url, journal, n, "--password-stdin", *extra)
 
 
 def run(cmd: list[str], env: dict[str, str], stdin: str = PASSWORD + "\n") -> Any:
@@ -306,10 +287,9 @@ def test_pause_between_waves_asks_on_the_terminal_and_no_stops_before_the_next_w
     sim, base_url, env = served12
     order = plan_order(sim)
     journal = tmp_path / "run.jsonl"
-    cmd = [
-        *[c for c in reinstall(base_url, journal, 12, "--waves", "1,5") if c != "--password-stdin"],
-        "--keyname", sim.keypair_name, "--userid", sim.user_id, "--pause-between-waves",
-    ]  # fmt: skip
+    login = ("--keyname", sim.keypair_name, "--userid", sim.user_id)
+    rollout = ("--waves", "1,5", "--pause-between-waves")
+    cmd = reinstall_command(base_url, journal, 12, *login, *rollout)
     code, output = on_a_terminal(cmd, env, ["y", "n"])
     assert code == 130, output
     # What the operator saw, each redraw of the bar (after a carriage return) apart.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from ecs_notebook.simulator import Simulator
 
@@ -13,6 +14,32 @@ POST = "POST /v2/{project_id}/cloudservers/{server_id}/reinstallos"
 
 #: The simulator, its base URL, and the environment with its credentials.
 Served = tuple[Simulator, str, dict[str, str]]
+
+
+def reinstall_command(
+    base_url: str, journal: Path, expect: int, *extra: str, poll_interval: float = 0.1
+) -> list[str]:
+    """``ecs-notebook reinstall`` of every server of a served simulator, two POSTs at a time
+    (login and rollout flags in ``extra``)."""
+    return [
+        *CLI,
+        "reinstall",
+        "--name-regex",
+        ".",
+        "--mode",
+        "withStopServer",
+        "--expect",
+        str(expect),
+        "--journal",
+        str(journal),
+        "--concurrency",
+        "2",
+        "--endpoint",
+        base_url,
+        "--poll-interval",
+        str(poll_interval),
+        *extra,
+    ]
 
 
 def serve(servers: int, *, seed: int, job_seconds: float, latency_ms: float) -> Iterator[Served]:
