@@ -96,9 +96,8 @@ class ProgressReporter:
                 dynamic_ncols=True,
                 leave=True,
                 # tqdm writes the postfix as ", counts": inside the brackets it reads
-                # "[00:28<00:05, SUCCESS 20, RUNNING 9]".
-                # No "<{remaining}": the postfix has the ETA from the run's own duration
-                # model, which knows about jobs still running (tqdm's rate does not).
+                # "[00:28, SUCCESS 20, RUNNING 9 · ETA 0:05]". No "<{remaining}": the ETA
+                # is the run's own, which knows about jobs still running (tqdm's rate does not).
                 bar_format="{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                 "[{elapsed}{postfix}]",
             )
@@ -115,9 +114,9 @@ class ProgressReporter:
                 if self._bar.total != progress.total:
                     self._bar.total = progress.total
                 self._bar.n = progress.finished
-                self._bar.set_postfix_str(self._postfix(progress), refresh=False)
-                if not self._hidden:
-                    self._bar.refresh()
+                postfix = counts_text(progress.counts) + progress.eta_text
+                self._bar.set_postfix_str(postfix, refresh=False)
+                self._redraw()
             elif progress.counts != self._last_counts:
                 self._line(progress)
 
@@ -125,8 +124,7 @@ class ProgressReporter:
         """What the ticker does: redraw the bar, or repeat the line after ``every`` quiet s."""
         with self._lock:
             if self._bar is not None:
-                if not self._hidden:
-                    self._bar.refresh()
+                self._redraw()
             elif self._last is not None and self.clock() - self._last_line_at >= self.every:
                 self._line(self._last)
 
@@ -151,8 +149,7 @@ class ProgressReporter:
                 print(text, file=self.stream, flush=True)
             except (BrokenPipeError, ValueError):
                 return
-            if self._bar is not None and not self._hidden:
-                self._bar.refresh()
+            self._redraw()
 
     @contextlib.contextmanager
     def hidden(self) -> Iterator[None]:
@@ -166,8 +163,7 @@ class ProgressReporter:
         finally:
             with self._lock:
                 self._hidden = False
-                if self._bar is not None:
-                    self._bar.refresh()
+                self._redraw()
 
     def __enter__(self) -> ProgressReporter:
         return self
@@ -177,16 +173,16 @@ class ProgressReporter:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _postfix(self, p: RunProgress) -> str:
-        eta = "" if p.eta is None or p.done else f" · ETA {clock_text(p.eta)}"
-        return f"{counts_text(p.counts)}{eta}"
+    def _redraw(self) -> None:
+        """Draw the bar again (call with the lock held); not while it is hidden."""
+        if self._bar is not None and not self._hidden:
+            self._bar.refresh()
 
     def _line(self, p: RunProgress) -> None:
         elapsed = clock_text(self.clock() - self._started)
-        eta = "" if p.eta is None or p.done else f" · ETA {clock_text(p.eta)}"
         text = (
             f"progress: {p.finished:,}/{p.total:,} {self.what} finished · "
-            f"{counts_text(p.counts)} · elapsed {elapsed}{eta}"
+            f"{counts_text(p.counts)} · elapsed {elapsed}{p.eta_text}"
         )
         try:
             print(text, file=self.stream, flush=True)

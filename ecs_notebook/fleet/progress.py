@@ -51,6 +51,11 @@ class RunProgress:
         """True when every row of a non-empty run is final."""
         return self.total > 0 and self.finished == self.total
 
+    @property
+    def eta_text(self) -> str:
+        """``" · ETA 2:30"`` while the ETA is known and the run not done, else ``""``."""
+        return "" if self.eta is None or self.done else f" · ETA {clock_text(self.eta)}"
+
     def describe(self) -> str:
         """``"12 of 50 finished · elapsed 1:05 · ETA 2:30"`` (ETA after the first job ends)."""
         head = f"{self.finished:,} of {self.total:,} finished · elapsed {clock_text(self.elapsed)}"
