@@ -430,16 +430,11 @@ class Poller:
             await self._resolve_unknown(record, server, polls)
             return
         # Accepted, but no job id: follow the server until it is at rest again.
-        if server.rebuilding or server.task_state:
+        verdict = None if server.rebuilding or server.task_state else self._at_rest(record, server)
+        if verdict is None:
             self.book.update(record.key, polls=polls, last_polled=now)
             return
-        final, note = self._judge_at_rest(record, server)
-        if final == FAIL and server.status != "ERROR" and record.key not in self._at_rest_odd:
-            # Seen once at rest in the wrong status: look again before calling it failed.
-            self._at_rest_odd.add(record.key)
-            self.book.update(record.key, polls=polls, last_polled=now)
-            return
-        self._at_rest_odd.discard(record.key)
+        final, note = verdict
         if final == SUCCESS and self.on_verify is not None:
             final = VERIFYING
         updated = self.book.move(
@@ -450,12 +445,13 @@ class Poller:
         if final == VERIFYING:
             self._verify(record.key)
 
-    def _judge_at_rest(self, record: JobRecord, server: Server) -> tuple[str, str]:
-        """A reinstall whose job id is unknown, judged once its server is at rest again.
+    def _at_rest(self, record: JobRecord, server: Server) -> tuple[str, str] | None:
+        """A reinstall whose job id is unknown, judged once its server is at rest again:
+        ``(status, note)``, or ``None`` to look again.
 
         With no job to ask, the server is the only witness: a failed reinstall leaves it
-        ``ERROR``, or stopped when a successful one would have started it again (the caller
-        sees that twice in a row before it believes it).
+        ``ERROR``, or stopped when a successful one would have started it again (believed
+        when seen twice in a row).
         """
         status = server.status
         if status == "ERROR":
@@ -464,6 +460,9 @@ class Poller:
         if before in (ACTIVE_STATUS, STOPPED_STATUS) or self.mode is not None:
             expected = expected_status(before, self.mode)
             if status != expected:
+                if record.key not in self._at_rest_odd:
+                    self._at_rest_odd.add(record.key)
+                    return None
                 return FAIL, (
                     f"server came back {status}, not {expected} as a successful reinstall "
                     "leaves it: the reinstall most likely failed (job id unknown; the "
