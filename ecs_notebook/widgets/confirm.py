@@ -30,7 +30,6 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
         self.request: ReinstallRequest | None = None
         self.run: FleetRun | None = None
         self._fired = False
-        self._cancelled = False
         self._lock = threading.Lock()
         self._unsubscribe: Callable[[], None] | None = None
         self._listeners: list[RunListener] = []
@@ -93,7 +92,7 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
             self._unsubscribe = None
         with self._lock:
             self.plan, self.request, self.run = plan, request, run
-            self._fired = self._cancelled = False
+            self._fired = False
         self.summary.value = _describe(plan)
         self.message.value = ""
         self.progress_label.value = ""
@@ -153,7 +152,6 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
         if self.run is None or not self._fired:
             return
         self.run.cancel()
-        self._cancelled = True
         self.cancel_button.disabled = True
         self.say('<div class="ecs-warn">cancelled: nothing more will be sent</div>')
 
@@ -200,7 +198,7 @@ class ConfirmPanel(widgets.VBox):  # type: ignore[misc]
                 f"refused {p.refused:,}, unknown {p.unknown:,}, not sent {p.not_sent:,}"
             )
             # Keep following: a halted run that is continued sends again (Cancel with it).
-            self.cancel_button.disabled = done or self._cancelled
+            self.cancel_button.disabled = done or run.submitter.cancelled
         except Exception as exc:  # never break the engine's thread
             self.say(f'<div class="ecs-err">display error: {esc(exc)}</div>')
 
