@@ -98,7 +98,8 @@ class EcsClient:
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self.rate_limiter = rate_limiter
-        self._timeout = timeout
+        #: The timeouts every request carries, as httpx's transports read them (made once).
+        self._timeout_extension = timeout.as_dict()
         self._http = ApiHttpClient(
             auth=auth,
             transport=transport or pooled_transport(max_connections),
@@ -426,7 +427,7 @@ class EcsClient:
             target,
             headers=headers,
             stream=body,
-            extensions={"timeout": self._timeout.as_dict()},
+            extensions={"timeout": self._timeout_extension},
         )
 
     @staticmethod
